@@ -1,0 +1,35 @@
+"""Turn DATABASE_URL into Django's DATABASES entry (PostgreSQL or SQLite)."""
+
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+
+def database_from_url(url: str, *, sqlite_default: Path) -> dict:
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(sqlite_default),
+            # Concurrent uploads on the embedded default wait for the write lock
+            # instead of failing at once with "database is locked".
+            "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
+        }
+    parts = urlsplit(url)
+    if parts.scheme in {"postgres", "postgresql", "pgsql"}:
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parts.path.lstrip("/")),
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "OPTIONS": dict(parse_qsl(parts.query)),
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+        }
+    if parts.scheme == "sqlite":
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": unquote(parts.path) or str(sqlite_default),
+            "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
+        }
+    raise ValueError(f"DATABASE_URL scheme {parts.scheme!r} is not supported (postgresql or sqlite)")

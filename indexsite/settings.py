@@ -1,0 +1,207 @@
+"""indexsite settings: every value comes from the environment, the default in the call.
+
+A bare checkout runs on SQLite, local file storage, an in-process cache and eager
+Celery tasks; DATABASE_URL, CACHE_URL, CELERY_BROKER_URL and the AWS_* variables
+switch on the production parts (see README "Production").
+"""
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from indexsite.database_url import database_from_url
+from indexsite.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("INDEX_DATA_DIR", str(BASE_DIR / "data"))).resolve()
+
+INSECURE_DEFAULT_SECRET_KEY = "insecure-development-key-change-me"
+SECRET_KEY = env_str("SECRET_KEY", INSECURE_DEFAULT_SECRET_KEY)
+DEBUG = env_bool("DEBUG", False)
+# Serving with DEBUG off and this default is refused in indexsite/wsgi.py;
+# management commands still run so that a fresh checkout can be set up.
+INSECURE_SECRET_KEY_IN_USE = SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+# The origin clients see, used for absolute links in the JSON API and feeds.
+INDEX_BASE_URL = env_str("INDEX_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [INDEX_BASE_URL])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.syndication",
+    "rest_framework",
+    "drf_spectacular",
+    "storages",
+    "packages",
+    "api",
+    "feeds",
+    "legacy",
+    "xmlrpc",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "packages.middleware.ReadAuthMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "indexsite.urls"
+WSGI_APPLICATION = "indexsite.wsgi.application"
+# /simple/Foo and /simple/foo/ are handled by our own redirects (PEP 503), not APPEND_SLASH.
+APPEND_SLASH = True
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES = {
+    "default": database_from_url(
+        env_str("DATABASE_URL", ""), sqlite_default=DATA_DIR / "index.sqlite3"
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHE_URL = env_str("CACHE_URL", "")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "indexsite"),
+            "TIMEOUT": env_int("CACHE_TIMEOUT", 24 * 3600),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "indexsite",
+            "TIMEOUT": env_int("CACHE_TIMEOUT", 24 * 3600),
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+
+# Files: local filesystem under the data folder by default, S3 with
+# INDEX_STORAGE=s3 and django-storages' own AWS_* settings.
+INDEX_STORAGE = env_str("INDEX_STORAGE", "local")
+INDEX_FILES_DIR = Path(env_str("INDEX_FILES_DIR", str(DATA_DIR / "files"))).resolve()
+if INDEX_STORAGE == "s3":
+    AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME", "indexsite")
+    AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL", "") or None
+    AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME", "") or None
+    AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID", "") or None
+    AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY", "") or None
+    AWS_QUERYSTRING_AUTH = env_bool("AWS_QUERYSTRING_AUTH", True)
+    AWS_QUERYSTRING_EXPIRE = env_int("AWS_QUERYSTRING_EXPIRE", 3600)
+    AWS_S3_FILE_OVERWRITE = False
+    AWS_DEFAULT_ACL = None
+    _distributions_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {}}
+elif INDEX_STORAGE == "local":
+    _distributions_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(INDEX_FILES_DIR), "base_url": "/packages/"},
+    }
+else:
+    raise ImproperlyConfigured("INDEX_STORAGE must be 'local' or 's3'")
+STORAGES = {
+    "default": _distributions_storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# In production a Python worker never streams a distribution: with local storage
+# behind nginx, set this to the internal location prefix (e.g. "/_files/") and
+# responses carry X-Accel-Redirect instead of the bytes.
+INDEX_FILES_ACCEL_REDIRECT = env_str("INDEX_FILES_ACCEL_REDIRECT", "")
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+# Celery: no broker means tasks run eagerly in-process (the embedded default).
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Upload policy. PyPI's own policies that make no sense for a private index are
+# settings, off by default.
+INDEX_MAX_FILE_SIZE = env_int("INDEX_MAX_FILE_SIZE", 100 * 1024 * 1024)
+INDEX_MAX_PROJECT_SIZE = env_int("INDEX_MAX_PROJECT_SIZE", 10 * 1024 * 1024 * 1024)
+INDEX_ALLOW_PASSWORD_UPLOAD = env_bool("INDEX_ALLOW_PASSWORD_UPLOAD", False)
+# PyPI refuses new files for releases older than 14 days; 0 switches that off.
+INDEX_OLD_RELEASE_UPLOAD_DAYS = env_int("INDEX_OLD_RELEASE_UPLOAD_DAYS", 0)
+INDEX_ONE_SDIST_PER_RELEASE = env_bool("INDEX_ONE_SDIST_PER_RELEASE", False)
+# Largest uncompressed/compressed ratio accepted for a member of an archive.
+INDEX_MAX_COMPRESSION_RATIO = env_int("INDEX_MAX_COMPRESSION_RATIO", 50)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Upload files go to disk (streamed), never into memory beyond this.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR", "") or None
+
+# Reads: "public" (default) or "authenticated" (every read needs HTTP Basic).
+INDEX_READ_AUTH = env_str("INDEX_READ_AUTH", "public")
+if INDEX_READ_AUTH not in {"public", "authenticated"}:
+    raise ImproperlyConfigured("INDEX_READ_AUTH must be 'public' or 'authenticated'")
+
+# Behind a proxy: how many X-Forwarded-For hops to trust (0 = use REMOTE_ADDR).
+INDEX_TRUSTED_PROXY_HOPS = env_int("INDEX_TRUSTED_PROXY_HOPS", 0)
+# A CDN/Varnish in front: purges go to this URL (PURGE with an xkey header); empty = none.
+INDEX_CDN_PURGE_URL = env_str("INDEX_CDN_PURGE_URL", "")
+
+# XML-RPC (names as Warehouse's).
+XMLRPC_RATELIMIT_STRING = env_str("XMLRPC_RATELIMIT_STRING", "3600 per hour")
+XMLRPC_DISABLED_METHODS = env_list("XMLRPC_DISABLED_METHODS", [])
+XMLRPC_MAX_BODY_SIZE = env_int("XMLRPC_MAX_BODY_SIZE", 1024 * 1024)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "indexsite JSON API",
+    "DESCRIPTION": "PyPI-compatible JSON API of a private package index.",
+    "VERSION": "1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+}

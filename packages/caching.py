@@ -1,0 +1,57 @@
+"""Cache invalidation, declared in one place.
+
+Which keys an object dirties is decided here; purges leave only after the
+transaction commits (nothing is purged for a rolled-back change). A purge runs
+every registered purger: the API apps register what they cache (for example the
+XML-RPC result cache) and ``packages.cdn`` sends the keys to a CDN when one is
+configured. Rendered simple/JSON pages are keyed by the project's last serial,
+so they need no deletion: a new journal entry makes the next request miss."""
+
+from collections.abc import Callable, Iterable
+
+from django.db import transaction
+
+ALL_PROJECTS = "all-projects"
+
+_purgers: list[Callable[[list[str]], None]] = []
+
+
+def project_key(normalized_name: str) -> str:
+    return f"project/{normalized_name}"
+
+
+def user_key(username: str) -> str:
+    return f"user/{username}"
+
+
+def keys_for_project(project, *, include_index: bool = True) -> list[str]:
+    """The keys a change to a project, or to one of its releases or files, dirties."""
+    keys = [project_key(project.normalized_name)]
+    if include_index:
+        keys.append(ALL_PROJECTS)
+    return keys
+
+
+def register_purger(purger: Callable[[list[str]], None]) -> None:
+    """Add a function called with the list of keys on every purge (idempotent)."""
+    if purger not in _purgers:
+        _purgers.append(purger)
+
+
+def purge_keys_now(keys: Iterable[str]) -> None:
+    keys = sorted(set(keys))
+    for purger in list(_purgers):
+        purger(keys)
+
+
+def purge_after_commit(keys: Iterable[str]) -> None:
+    """Queue a purge of ``keys`` for when the current transaction commits."""
+    from packages.tasks import purge_cache_keys
+
+    keys = sorted(set(keys))
+    if keys:
+        transaction.on_commit(lambda: purge_cache_keys.delay(keys))
+
+
+def purge_project_after_commit(project) -> None:
+    purge_after_commit(keys_for_project(project))

@@ -1,0 +1,39 @@
+"""Cross-API middleware living with the domain (API apps never import each other)."""
+
+from django.conf import settings
+from django.http import HttpResponse
+
+from packages.auth import AuthenticationFailed, authenticate_basic, www_authenticate_header
+
+# Paths that keep their own authentication: the admin (sessions), the upload
+# endpoint (tokens with upload scope), and static assets for the admin.
+_OWN_AUTH_PREFIXES = ("/admin/", "/static/", "/legacy/")
+
+
+class ReadAuthMiddleware:
+    """With INDEX_READ_AUTH=authenticated every read needs HTTP Basic credentials
+    (``__token__`` + any active token, read-only included, or a user's password),
+    answering 401 with ``WWW-Authenticate`` so that pip and uv send credentials
+    from the URL, .netrc or keyring."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.INDEX_READ_AUTH == "authenticated" and not request.path.startswith(
+            _OWN_AUTH_PREFIXES
+        ):
+            try:
+                credentials = authenticate_basic(request, allow_password=True)
+            except AuthenticationFailed as exc:
+                return _unauthorized(str(exc))
+            if credentials is None:
+                return _unauthorized("This index requires credentials to read.")
+            request.index_credentials = credentials
+        return self.get_response(request)
+
+
+def _unauthorized(message: str) -> HttpResponse:
+    response = HttpResponse(message + "\n", status=401, content_type="text/plain; charset=utf-8")
+    response["WWW-Authenticate"] = www_authenticate_header()
+    return response

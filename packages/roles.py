@@ -1,0 +1,64 @@
+"""Per-project roles for users and teams (Django groups), each change journaled."""
+
+from django.db import transaction
+from django.db.models import Q
+
+from packages.caching import project_key, purge_after_commit, user_key
+from packages.journal import record_journal_entry
+from packages.models import Project, Role, RoleName
+
+
+def _holder(user, group) -> str:
+    return user.get_username() if user is not None else group.name
+
+
+def _keys(project, user, group) -> list[str]:
+    keys = [project_key(project.normalized_name)]
+    if user is not None:
+        keys.append(user_key(user.get_username()))
+    return keys
+
+
+def add_role(project: Project, *, role_name: str, user=None, group=None, by=None) -> Role:
+    """Grant a role; if the holder already has one, change it instead."""
+    if (user is None) == (group is None):
+        raise ValueError("A role belongs to exactly one user or one group")
+    with transaction.atomic():
+        existing = Role.objects.filter(project=project, user=user, group=group).first()
+        holder = _holder(user, group)
+        if existing is not None:
+            if existing.role_name != role_name:
+                record_journal_entry(
+                    project, f"change {existing.role_name} {holder} to {role_name}", by=by
+                )
+                existing.role_name = role_name
+                existing.save(update_fields=["role_name"])
+                purge_after_commit(_keys(project, user, group))
+            return existing
+        role = Role.objects.create(project=project, user=user, group=group, role_name=role_name)
+        record_journal_entry(project, f"add {role_name} {holder}", by=by)
+        purge_after_commit(_keys(project, user, group))
+        return role
+
+
+def remove_role(role: Role, *, by=None) -> None:
+    with transaction.atomic():
+        role = Role.objects.select_related("project", "user", "group").get(pk=role.pk)
+        record_journal_entry(role.project, f"remove {role.role_name} {role.holder_name}", by=by)
+        purge_after_commit(_keys(role.project, role.user, role.group))
+        role.delete()
+
+
+def roles_of_user(user, project: Project) -> set[str]:
+    """The role names the user holds on the project, directly or through a team."""
+    if user is None or not user.is_authenticated:
+        return set()
+    return set(
+        Role.objects.filter(project=project)
+        .filter(Q(user=user) | Q(group__in=user.groups.all()))
+        .values_list("role_name", flat=True)
+    )
+
+
+def can_upload(user, project: Project) -> bool:
+    return bool(roles_of_user(user, project) & {RoleName.OWNER, RoleName.MAINTAINER})
