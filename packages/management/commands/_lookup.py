@@ -1,0 +1,34 @@
+"""Lookups shared by the management commands; each failure is a one-line CommandError."""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import CommandError
+from packaging.version import InvalidVersion, Version
+
+from packages.models import Project, Release
+from packages.names import normalize_name
+
+
+def get_user(username: str):
+    try:
+        return get_user_model().objects.get_by_natural_key(username)
+    except get_user_model().DoesNotExist:
+        raise CommandError(f"Unknown user: {username}") from None
+
+
+def get_project(name: str) -> Project:
+    project = Project.objects.filter(normalized_name=normalize_name(name)).first()
+    if project is None:
+        raise CommandError(f"Unknown project: {name}")
+    return project
+
+
+def get_release(project_name: str, version: str) -> Release:
+    project = get_project(project_name)
+    try:
+        canonical = str(Version(version))
+    except InvalidVersion:
+        raise CommandError(f"Invalid version: {version}") from None
+    release = Release.objects.filter(project=project, canonical_version=canonical).first()
+    if release is None:
+        raise CommandError(f"Unknown version {version} of {project.name}")
+    return release
