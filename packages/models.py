@@ -10,6 +10,8 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from packaging.utils import canonicalize_version
+from packaging.version import Version
 
 from packages.names import normalize_name, ultranormalize_name
 
@@ -72,7 +74,7 @@ class Release(models.Model):
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="releases")
     version = models.CharField(max_length=100, help_text="As uploaded.")
-    # packaging's canonical form: "1.0.0" and "1.0" are one release.
+    # Set on save from ``version`` (packaging.utils.canonicalize_version).
     canonical_version = models.CharField(max_length=100, editable=False)
     is_prerelease = models.BooleanField(default=False)
     created = models.DateTimeField(default=timezone.now, db_index=True)
@@ -120,6 +122,12 @@ class Release(models.Model):
             )
         ]
         ordering = ["project", "-created"]
+
+    def save(self, *args, **kwargs):
+        # PEP 440 canonical form as PyPI keeps it: "1.0.0", "1.0" and "1" are one release.
+        self.canonical_version = canonicalize_version(self.version)
+        self.is_prerelease = Version(self.version).is_prerelease
+        super().save(*args, **kwargs)
 
     def __str__(self):
         return f"{self.project.name} {self.version}"

@@ -7,7 +7,6 @@ import io
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
-from packaging.version import Version
 
 from packages.journal import record_journal_entry
 from packages.models import File, Filename, PackageType, Project, Release, RoleName
@@ -34,8 +33,6 @@ def create_release(project: Project, version: str, **fields) -> Release:
         release = Release.objects.create(
             project=project,
             version=version,
-            canonical_version=str(Version(version)),
-            is_prerelease=Version(version).is_prerelease,
             metadata_version=fields.pop("metadata_version", "2.4"),
             summary=fields.pop("summary", "A test package"),
             **fields,

@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
+from packaging.utils import canonicalize_version
 from packaging.version import InvalidVersion, Version
 
 from packages.models import Project, Release
@@ -25,7 +26,7 @@ def get_project(name: str) -> Project:
 def get_release(project_name: str, version: str) -> Release:
     project = get_project(project_name)
     try:
-        canonical = str(Version(version))
+        canonical = canonicalize_version(Version(version))
     except InvalidVersion:
         raise CommandError(f"Invalid version: {version}") from None
     release = Release.objects.filter(project=project, canonical_version=canonical).first()
