@@ -115,27 +115,32 @@ class ProjectAdmin(admin.ModelAdmin):
         if formset.model is not Role:
             return super().save_formset(request, form, formset, change)
         project = form.instance
+        # The admin's change message reads these three lists.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         with transaction.atomic():
             for role_form in formset.forms:
-                if not role_form.has_changed() and role_form not in formset.deleted_forms:
-                    continue
-                data = role_form.cleaned_data
                 instance = role_form.instance
                 if role_form in formset.deleted_forms:
                     if instance.pk:
                         roles.remove_role(instance, by=request.user)
+                        formset.deleted_objects.append(instance)
                     continue
-                if not data:
+                data = role_form.cleaned_data
+                if not role_form.has_changed() or not data:
                     continue
                 if instance.pk and (instance.user_id, instance.group_id) != (
                     getattr(data.get("user"), "pk", None), getattr(data.get("group"), "pk", None)
                 ):
                     # A role moved to another holder: a removal and an addition.
                     roles.remove_role(Role.objects.get(pk=instance.pk), by=request.user)
-                roles.add_role(
+                role = roles.add_role(
                     project, role_name=data["role_name"], user=data.get("user"),
                     group=data.get("group"), by=request.user,
                 )
+                if instance.pk == role.pk:
+                    formset.changed_objects.append((role, role_form.changed_data))
+                else:
+                    formset.new_objects.append(role)
 
     def delete_model(self, request, obj):
         deletion.delete_project(obj, by=request.user)
