@@ -1,0 +1,70 @@
+"""Reads behind the RSS feeds (PyPI's three: latest updates, newest projects, a
+project's releases). Quarantined projects and their releases never appear."""
+
+from django.db.models import Exists, OuterRef
+from packaging.version import InvalidVersion, Version
+
+from packages.models import Project, Release
+from packages.queries import visible_projects
+
+# PyPI's item counts (warehouse/rss/views.py).
+LATEST_RELEASES_LIMIT = 100
+NEWEST_PROJECTS_LIMIT = 40
+PROJECT_RELEASES_LIMIT = 40
+
+# Only what a feed item shows, so that long descriptions are never loaded.
+_RELEASE_FIELDS = ("id", "project_id", "version", "summary", "author_email", "created")
+
+
+def latest_releases(*, limit: int = LATEST_RELEASES_LIMIT) -> list[Release]:
+    """The newest releases of visible projects, newest first (one query)."""
+    return list(
+        Release.objects.filter(project__in=visible_projects())
+        .select_related("project")
+        .only(*_RELEASE_FIELDS, "project__name", "project__normalized_name")
+        .order_by("-created", "-id")[:limit]
+    )
+
+
+def project_releases(project: Project, *, limit: int = PROJECT_RELEASES_LIMIT) -> list[Release]:
+    """A project's newest releases, newest first; yanked ones included, as PyPI."""
+    releases = list(
+        Release.objects.filter(project=project)
+        .only(*_RELEASE_FIELDS)
+        .order_by("-created", "-id")[:limit]
+    )
+    for release in releases:
+        release.project = project
+    return releases
+
+
+def _version_key(release: Release):
+    # Every stored version is valid PEP 440; the fallback only keeps a bad row
+    # from breaking the feed (it sorts below every valid version).
+    try:
+        return (1, Version(release.version), release.id)
+    except InvalidVersion:
+        return (0, Version("0"), release.id)
+
+
+def newest_projects(*, limit: int = NEWEST_PROJECTS_LIMIT) -> list[Project]:
+    """The newest visible projects that have at least one release, newest first,
+    each with ``highest_release``: its highest PEP 440 version (pre-releases and
+    yanked releases count, as PyPI's ``_pypi_ordering``). Two queries."""
+    projects = list(
+        visible_projects()
+        .filter(Exists(Release.objects.filter(project=OuterRef("pk"))))
+        .only("id", "name", "normalized_name", "created")
+        .order_by("-created", "-id")[:limit]
+    )
+    highest: dict[int, Release] = {}
+    for release in Release.objects.filter(project__in=[p.id for p in projects]).only(
+        *_RELEASE_FIELDS
+    ):
+        current = highest.get(release.project_id)
+        if current is None or _version_key(release) > _version_key(current):
+            highest[release.project_id] = release
+    for project in projects:
+        project.highest_release = highest[project.id]
+        project.highest_release.project = project
+    return projects
