@@ -1,1 +1,15 @@
-urlpatterns: list = []
+"""Routes of the simple repository API and of file serving (PEP 503/691)."""
+
+from django.urls import path, re_path
+
+from legacy import files, simple
+
+urlpatterns = [
+    path("simple/", simple.index, name="simple-index"),
+    path("simple", simple.add_slash),
+    path("simple/<str:name>/", simple.detail, name="simple-detail"),
+    path("simple/<str:name>", simple.add_slash),
+    # Distributions and their PEP 658 metadata: packages/<b2[:2]>/<b2[2:4]>/<b2[4:]>/<file>
+    re_path(r"^packages/(?P<path>[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{60}/[^/]+)$", files.serve,
+            name="file"),
+]

@@ -1,6 +1,13 @@
-"""Reads shared by the APIs (simple, JSON, feeds, XML-RPC)."""
+"""Reads shared by the APIs (simple, JSON, feeds, XML-RPC).
 
-from packages.models import Project, ProjectStatus
+The simple-API reads are on the hottest path of the index (every pip/uv run
+asks for one page per requirement), so they fetch plain tuples, never model
+instances: one query for the project row, one for all its files."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from packages.models import File, Project, ProjectStatus
 from packages.names import normalize_name
 
 
@@ -12,3 +19,101 @@ def visible_projects():
 def find_visible_project(name: str) -> Project | None:
     """The visible project whose PEP 503 normalized name matches ``name``."""
     return visible_projects().filter(normalized_name=normalize_name(name)).first()
+
+
+@dataclass(frozen=True, slots=True)
+class SimpleProject:
+    id: int
+    name: str
+    normalized_name: str
+    last_serial: int
+    status: str
+    status_reason: str
+
+
+def find_simple_project(normalized_name: str) -> SimpleProject | None:
+    """The visible project with this (already normalized) name, as a small
+    record: one indexed query, no model instance."""
+    row = (
+        visible_projects()
+        .filter(normalized_name=normalized_name)
+        .values_list("id", "name", "normalized_name", "last_serial", "status", "status_reason")
+        .first()
+    )
+    return SimpleProject(*row) if row is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class SimpleFile:
+    filename: str
+    path: str
+    sha256: str
+    requires_python: str
+    size: int
+    upload_time: datetime
+    metadata_sha256: str
+    version: str
+    yanked: bool
+    yanked_reason: str
+
+
+def simple_project_files(project_id: int) -> list[SimpleFile]:
+    """Every file of a project with the release data the simple pages show, in
+    ONE query (files joined to releases), unsorted."""
+    rows = File.objects.filter(release__project_id=project_id).values_list(
+        "filename", "path", "sha256_digest", "requires_python", "release__requires_python",
+        "size", "upload_time", "metadata_sha256", "release__version", "release__yanked",
+        "release__yanked_reason",
+    ).order_by()
+    return [
+        SimpleFile(
+            filename, path, sha256, file_rp or release_rp, size, upload_time, metadata_sha256,
+            version, yanked, yanked_reason,
+        )
+        for (
+            filename, path, sha256, file_rp, release_rp, size, upload_time, metadata_sha256,
+            version, yanked, yanked_reason,
+        ) in rows
+    ]
+
+
+def simple_index_rows(chunk_size: int = 5000):
+    """(name, normalized_name, last_serial) of every visible project ordered by
+    normalized name, streamed from the database in chunks (never a list of
+    model objects: the index may hold hundreds of thousands of projects)."""
+    return (
+        visible_projects()
+        .order_by("normalized_name")
+        .values_list("name", "normalized_name", "last_serial")
+        .iterator(chunk_size=chunk_size)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ServedFile:
+    filename: str
+    path: str
+    packagetype: str
+    python_version: str
+    size: int
+    sha256: str
+    upload_time: datetime
+    metadata_sha256: str
+    version: str
+    project: str  # normalized name
+
+
+def find_served_file(path: str) -> ServedFile | None:
+    """The file stored at ``path`` if its row exists and its project is visible
+    (a quarantined project's files are not served)."""
+    row = (
+        File.objects.filter(path=path)
+        .exclude(release__project__status=ProjectStatus.QUARANTINED)
+        .values_list(
+            "filename", "path", "packagetype", "python_version", "size", "sha256_digest",
+            "upload_time", "metadata_sha256", "release__version",
+            "release__project__normalized_name",
+        )
+        .first()
+    )
+    return ServedFile(*row) if row is not None else None

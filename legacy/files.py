@@ -1,0 +1,219 @@
+"""Serving distribution files and their PEP 658 ``.metadata`` under /packages/.
+
+Only a file whose File row exists and whose project is visible is served (a
+stray object in storage, a deleted file or a quarantined project gives 404).
+How the bytes leave depends on the deployment:
+
+* S3 storage: 302 to the storage URL (signed when AWS_QUERYSTRING_AUTH is on);
+  a Python worker never streams the object.
+* Local storage behind nginx (INDEX_FILES_ACCEL_REDIRECT set): an empty
+  response with ``X-Accel-Redirect``; nginx sends the file, ranges included.
+  See the nginx snippet in bench/README.md ("Serving files with nginx").
+* Embedded default: streamed in chunks by Django, with single-range support
+  (``bytes=a-b``, ``bytes=a-``, ``bytes=-n``): uv and pip read wheel metadata
+  with ranges. Never Content-Encoding on distributions; always Content-Length.
+"""
+
+from urllib.parse import quote
+
+from django.conf import settings
+from django.http import (
+    FileResponse,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.utils.http import http_date
+
+from packages.queries import ServedFile, find_served_file
+from packages.storage import open_stored, stored_url
+
+CACHE_CONTROL = "max-age=365000000, immutable, public"
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, OPTIONS",
+    "Access-Control-Allow-Headers": "Range",
+    "Access-Control-Expose-Headers": "Content-Length, Content-Range, Accept-Ranges",
+}
+CHUNK_SIZE = 256 * 1024
+METADATA_SUFFIX = ".metadata"
+
+
+def content_type_for(filename: str) -> str:
+    if filename.endswith(METADATA_SUFFIX):
+        return "text/plain; charset=utf-8"
+    if filename.endswith((".whl", ".zip", ".egg")):
+        return "application/zip"
+    if filename.endswith((".tar.gz", ".tgz")):
+        return "application/gzip"
+    if filename.endswith(".tar.bz2"):
+        return "application/x-bzip2"
+    return "application/octet-stream"
+
+
+def serve(request, path: str):
+    """GET/HEAD ``/packages/<path>``; OPTIONS answers a CORS preflight."""
+    if request.method == "OPTIONS":
+        response = HttpResponse(status=204)
+        _add_cors(response)
+        return response
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD", "OPTIONS"])
+    stored_path = "packages/" + path
+    served = _lookup(stored_path)
+    if served is None:
+        return _not_found()
+    file, is_metadata = served
+    if is_metadata:
+        size, digest, content_type = None, file.metadata_sha256, content_type_for(stored_path)
+    else:
+        size, digest, content_type = file.size, file.sha256, content_type_for(file.filename)
+    etag = f'"{digest}"'
+
+    if settings.INDEX_STORAGE == "s3":
+        response = HttpResponseRedirect(stored_url(stored_path))
+        # The storage URL may be signed and expire: let clients keep the redirect briefly.
+        response["Cache-Control"] = "max-age=300, private"
+        _add_cors(response)
+        return response
+
+    if request.META.get("HTTP_IF_NONE_MATCH") and _etag_matches(request, etag):
+        response = HttpResponse(status=304)
+    elif settings.INDEX_FILES_ACCEL_REDIRECT:
+        response = HttpResponse(content_type=content_type)
+        prefix = settings.INDEX_FILES_ACCEL_REDIRECT.rstrip("/")
+        response["X-Accel-Redirect"] = f"{prefix}/{quote(stored_path)}"
+    else:
+        try:
+            handle = open_stored(stored_path)
+        except FileNotFoundError:
+            return _not_found()
+        if size is None:
+            size = handle.size
+        response = _file_response(request, handle, size, etag, content_type)
+    _file_headers(response, file, etag, is_metadata)
+    return response
+
+
+def _lookup(stored_path: str) -> tuple[ServedFile, bool] | None:
+    file = find_served_file(stored_path)
+    if file is not None:
+        return file, False
+    if stored_path.endswith(METADATA_SUFFIX):
+        file = find_served_file(stored_path[: -len(METADATA_SUFFIX)])
+        if file is not None and file.metadata_sha256:
+            return file, True
+    return None
+
+
+def _file_headers(response, file: ServedFile, etag: str, is_metadata: bool) -> None:
+    headers = response.headers
+    headers["ETag"] = etag
+    headers["Last-Modified"] = http_date(file.upload_time.timestamp())
+    headers["Cache-Control"] = (
+        CACHE_CONTROL if settings.INDEX_READ_AUTH != "authenticated"
+        else "max-age=365000000, immutable, private"
+    )
+    headers["Accept-Ranges"] = "bytes"
+    headers["X-PyPI-File-Project"] = file.project
+    headers["X-PyPI-File-Version"] = file.version
+    headers["X-PyPI-File-Package-Type"] = file.packagetype
+    headers["X-PyPI-File-Python-Version"] = file.python_version
+    for header, value in CORS_HEADERS.items():
+        headers[header] = value
+
+
+def _file_response(request, handle, size: int, etag: str, content_type: str):
+    byte_range = _requested_range(request, size, etag)
+    if byte_range == "unsatisfiable":
+        handle.close()
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    if byte_range is None:
+        response = FileResponse(handle, content_type=content_type)
+        response["Content-Length"] = str(size)
+        return response
+    start, end = byte_range
+    response = StreamingHttpResponse(
+        _FileRange(handle, start, end - start + 1), status=206, content_type=content_type
+    )
+    response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    response["Content-Length"] = str(end - start + 1)
+    return response
+
+
+def _requested_range(request, size: int, etag: str):
+    """(first, last) byte positions of a single satisfiable range, None to send
+    the whole file (no Range, a multi-range, a syntax we do not honour, or an
+    If-Range that does not match), or "unsatisfiable"."""
+    header = request.META.get("HTTP_RANGE", "").strip()
+    if not header:
+        return None
+    if_range = request.META.get("HTTP_IF_RANGE")
+    if if_range is not None and if_range.strip() != etag:
+        return None
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first, sep, last = spec.strip().partition("-")
+    if not sep:
+        return None
+    try:
+        if first == "":  # suffix range: the last N bytes
+            length = int(last)
+            if length < 0:
+                return None
+            if length == 0 or size == 0:
+                return "unsatisfiable"
+            return max(size - length, 0), size - 1
+        start = int(first)
+        end = int(last) if last != "" else size - 1
+    except ValueError:
+        return None
+    if start < 0 or end < start:
+        return None
+    if start >= size:
+        return "unsatisfiable"
+    return start, min(end, size - 1)
+
+
+class _FileRange:
+    """Iterate over ``length`` bytes of ``handle`` from ``start`` in chunks;
+    Django calls close() when the response is done."""
+
+    def __init__(self, handle, start: int, length: int):
+        self._handle = handle
+        self._start = start
+        self._remaining = length
+
+    def __iter__(self):
+        self._handle.seek(self._start)
+        while self._remaining > 0:
+            chunk = self._handle.read(min(CHUNK_SIZE, self._remaining))
+            if not chunk:
+                break
+            self._remaining -= len(chunk)
+            yield chunk
+
+    def close(self):
+        self._handle.close()
+
+
+def _etag_matches(request, etag: str) -> bool:
+    header = request.META.get("HTTP_IF_NONE_MATCH", "")
+    if header.strip() == "*":
+        return True
+    return etag in (tag.strip().removeprefix("W/") for tag in header.split(","))
+
+
+def _not_found() -> HttpResponse:
+    response = HttpResponse(b"404 Not Found", status=404, content_type="text/plain; charset=UTF-8")
+    _add_cors(response)
+    return response
+
+
+def _add_cors(response) -> None:
+    for header, value in CORS_HEADERS.items():
+        response.headers[header] = value

@@ -1,0 +1,323 @@
+"""Rendering and caching of the simple repository pages (PEP 503/691).
+
+Pages are built by hand (no templates, no serializers): this is the hot path
+pip and uv hit once per requirement. Rendered bytes are cached in Django's cache
+and in a small per-process LRU, keyed by what determines them: the project's
+last journal serial and status (detail) or the index serial (index). A change
+writes a journal entry, so the next request misses and re-renders; nothing has
+to be deleted.
+
+HTML follows PyPI's template (attribute order and escaping as Jinja's
+autoescape); JSON follows PyPI's renderer (sorted keys, compact, UTF-8, one
+trailing newline), so bodies are byte-stable.
+"""
+
+import json
+import threading
+import zlib
+from collections import OrderedDict
+from collections.abc import Iterator
+from datetime import UTC
+from urllib.parse import quote
+
+from django.core.cache import cache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from packaging.version import InvalidVersion, Version
+
+from legacy.negotiation import TEXT_HTML, V1_HTML, V1_JSON
+from packages import caching
+from packages.queries import SimpleFile, SimpleProject, simple_index_rows, simple_project_files
+
+API_VERSION = "1.4"
+# Bump when the rendered bytes change for the same data (part of keys and ETags).
+RENDER_VERSION = "1"
+
+_KIND = {TEXT_HTML: "h", V1_HTML: "v", V1_JSON: "j"}
+
+_HTML_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"}
+)
+_json_string = json.encoder.encode_basestring  # the C implementation when available
+
+
+def escape(text: str) -> str:
+    """HTML-escape as markupsafe (Jinja autoescape) does."""
+    return text.translate(_HTML_ESCAPES)
+
+
+def file_url(path: str) -> str:
+    """Root-relative URL of a stored file (PEP 503 allows relative URLs; links
+    then follow the host the client used, and credentials given in the index
+    URL apply to files too). /packages/ is served by legacy.files."""
+    return "/" + quote(path, safe="/+!~@:")
+
+
+def _dumps(data) -> bytes:
+    return (
+        json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+    ).encode()
+
+
+def _upload_time(value) -> str:
+    # PyPI: isoformat() of naive UTC plus "Z" (no fraction when microseconds are 0).
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat() + "Z"
+
+
+def _version_key(version: str):
+    try:
+        return (1, Version(version))
+    except InvalidVersion:  # legacy versions sort first, as on PyPI
+        return (0, version)
+
+
+def _sorted_files(files: list[SimpleFile]) -> list[SimpleFile]:
+    keys: dict[str, tuple] = {}
+    for f in files:
+        if f.version not in keys:
+            keys[f.version] = _version_key(f.version)
+    return sorted(files, key=lambda f: (keys[f.version], f.filename))
+
+
+def _versions(files: list[SimpleFile]) -> list[str]:
+    # PEP 700 on PyPI: the versions that have files, ascending.
+    return sorted({f.version for f in files}, key=_version_key)
+
+
+# --- detail pages ---------------------------------------------------------------
+
+
+def render_detail(project: SimpleProject, media_type: str) -> bytes:
+    files = _sorted_files(simple_project_files(project.id))
+    if media_type == V1_JSON:
+        return _detail_json(project, files)
+    return _detail_html(project, files)
+
+
+def _detail_html(project: SimpleProject, files: list[SimpleFile]) -> bytes:
+    name = escape(project.normalized_name)
+    out = [
+        "<!DOCTYPE html>\n<html lang=\"en\">\n  <head>\n"
+        f'    <meta name="pypi:repository-version" content="{API_VERSION}">\n'
+        f'    <meta name="pypi:project-status" content="{escape(project.status)}">\n'
+    ]
+    if project.status_reason:
+        out.append(
+            '    <meta name="pypi:project-status-reason" '
+            f'content="{escape(project.status_reason)}">\n'
+        )
+    out.append(
+        f"    <title>Links for {name}</title>\n  </head>\n  <body>\n"
+        f"    <h1>Links for {name}</h1>\n"
+    )
+    for f in files:
+        attrs = f'<a href="{escape(file_url(f.path))}#sha256={f.sha256}" '
+        if f.requires_python:
+            attrs += f'data-requires-python="{escape(f.requires_python)}" '
+        if f.yanked:
+            attrs += f'data-yanked="{escape(f.yanked_reason)}" '
+        if f.metadata_sha256:
+            attrs += (
+                f'data-dist-info-metadata="sha256={f.metadata_sha256}" '
+                f'data-core-metadata="sha256={f.metadata_sha256}"'
+            )
+        out.append(f"{attrs}>{escape(f.filename)}</a><br />\n")
+    out.append(f"</body>\n</html>\n<!--SERIAL {project.last_serial}-->")
+    return "".join(out).encode()
+
+
+def _detail_json(project: SimpleProject, files: list[SimpleFile]) -> bytes:
+    status = {"status": project.status}
+    if project.status_reason:
+        status["reason"] = project.status_reason
+    data = {
+        "meta": {"api-version": API_VERSION, "_last-serial": project.last_serial},
+        "name": project.normalized_name,
+        "project-status": status,
+        "versions": _versions(files),
+        "files": [
+            {
+                "filename": f.filename,
+                "url": file_url(f.path),
+                "hashes": {"sha256": f.sha256},
+                "requires-python": f.requires_python or None,
+                "size": f.size,
+                "upload-time": _upload_time(f.upload_time),
+                "yanked": (f.yanked_reason or True) if f.yanked else False,
+                # PEP 714: the historic key stays for older clients; never the
+                # key "dist-info-metadata" (older pip crashes on it).
+                "core-metadata": {"sha256": f.metadata_sha256} if f.metadata_sha256 else False,
+                "data-dist-info-metadata": (
+                    {"sha256": f.metadata_sha256} if f.metadata_sha256 else False
+                ),
+                "provenance": None,
+            }
+            for f in files
+        ],
+    }
+    return _dumps(data)
+
+
+def _detail_token(project: SimpleProject, media_type: str) -> str:
+    # Everything the bytes depend on besides the files, which the serial covers.
+    # The status is included because a curation change need not journal.
+    reason = f"{zlib.crc32(project.status_reason.encode()):08x}" if project.status_reason else ""
+    return (
+        f"{project.last_serial}-{project.status}{reason}-{_KIND[media_type]}{RENDER_VERSION}"
+    )
+
+
+def detail_etag(project: SimpleProject, media_type: str) -> str:
+    return f'"p{_detail_token(project, media_type)}"'
+
+
+def detail_body(project: SimpleProject, media_type: str) -> bytes:
+    """The rendered page, from the per-process LRU, Django's cache, or rendered."""
+    # The name is part of the key because SQLite may reuse ids after a rollback.
+    name = f"{zlib.crc32(project.normalized_name.encode()):08x}"
+    key = f"simple:d:{project.id}:{name}:{_detail_token(project, media_type)}"
+    body = _local.get(key)
+    if body is None:
+        body = cache.get(key)
+        if body is None:
+            body = render_detail(project, media_type)
+            cache.set(key, body)
+        _local.put(key, body)
+    return body
+
+
+# --- the index ----------------------------------------------------------------
+
+
+_INDEX_GENERATION_KEY = "simple:index-generation"
+
+
+def index_generation() -> int:
+    """Bumped by a purge of ``all-projects`` (a change that shows in the index
+    without a journal entry, e.g. a curation change), so the index re-renders."""
+    return cache.get(_INDEX_GENERATION_KEY) or 0
+
+
+def _purge_index(keys: list[str]) -> None:
+    if caching.ALL_PROJECTS in keys:
+        try:
+            cache.incr(_INDEX_GENERATION_KEY)
+        except ValueError:
+            cache.set(_INDEX_GENERATION_KEY, 1, timeout=None)
+
+
+def register_purger() -> None:
+    caching.register_purger(_purge_index)
+
+
+def index_etag(serial: int, generation: int, media_type: str) -> str:
+    return f'"i{serial}.{generation}-{_KIND[media_type]}{RENDER_VERSION}"'
+
+
+def index_key(serial: int, generation: int, media_type: str) -> str:
+    return f"simple:i:{RENDER_VERSION}:{_KIND[media_type]}:{serial}:{generation}"
+
+
+def cached_index(key: str) -> bytes | None:
+    body = _local.get(key)
+    if body is None:
+        body = cache.get(key)
+        if body is not None:
+            _local.put(key, body)
+    return body
+
+
+def stream_index(key: str, serial: int, media_type: str) -> Iterator[bytes]:
+    """Render the index from a streamed query, yielding chunks as they are
+    built; the complete body is cached once the last chunk is out."""
+    chunks: list[bytes] = []
+    for chunk in _index_chunks(serial, media_type):
+        chunks.append(chunk)
+        yield chunk
+    body = b"".join(chunks)
+    cache.set(key, body)
+    _local.put(key, body)
+
+
+def _index_chunks(serial: int, media_type: str, per_chunk: int = 2000) -> Iterator[bytes]:
+    rows = simple_index_rows()
+    if media_type == V1_JSON:
+        meta = _dumps({"_last-serial": serial, "api-version": API_VERSION}).rstrip(b"\n")
+        head, sep, tail = '{"meta":' + meta.decode() + ',"projects":[', "", "]}\n"
+        buffer = [head]
+        for count, (name, _normalized, last_serial) in enumerate(rows, 1):
+            buffer.append(f'{sep}{{"_last-serial":{last_serial},"name":{_json_string(name)}}}')
+            sep = ","
+            if count % per_chunk == 0:
+                yield "".join(buffer).encode()
+                buffer = []
+        buffer.append(tail)
+        yield "".join(buffer).encode()
+        return
+    buffer = [
+        "<!DOCTYPE html>\n<html lang=\"en\">\n  <head>\n"
+        f'    <meta name="pypi:repository-version" content="{API_VERSION}">\n'
+        "    <title>Simple index</title>\n  </head>\n  <body>\n"
+    ]
+    for count, (name, normalized, _last_serial) in enumerate(rows, 1):
+        buffer.append(f'<a href="/simple/{escape(normalized)}/">{escape(name)}</a>\n')
+        if count % per_chunk == 0:
+            yield "".join(buffer).encode()
+            buffer = []
+    buffer.append("</body>\n</html>\n")
+    yield "".join(buffer).encode()
+
+
+# --- per-process LRU --------------------------------------------------------------
+
+
+class _LocalCache:
+    """A small thread-safe LRU of rendered bodies, bounded by total bytes. Safe
+    without invalidation because keys carry the serial: an outdated entry is
+    simply never asked for again and ages out."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._data: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            body = self._data.get(key)
+            if body is not None:
+                self._data.move_to_end(key)
+            return body
+
+    def put(self, key: str, body: bytes) -> None:
+        if len(body) > self.max_bytes // 4:
+            return
+        with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None:
+                self._size -= len(old)
+            self._data[key] = body
+            self._size += len(body)
+            while self._size > self.max_bytes:
+                _, dropped = self._data.popitem(last=False)
+                self._size -= len(dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self._size = 0
+
+
+_local = _LocalCache(max_bytes=64 * 1024 * 1024)
+
+
+def clear_local_cache() -> None:
+    _local.clear()
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs):
+    # Settings shape the output (storage, base URLs); tests change them per test.
+    clear_local_cache()
