@@ -1,0 +1,326 @@
+"""PyPI's JSON API: ``/pypi/<name>/json`` and ``/pypi/<name>/<version>/json``.
+
+Each response body is built once per project serial: the rendered bytes and
+their ETag are cached under a key holding the project's ``last_serial``, so any
+journaled change (upload, yank, role change...) makes the next request rebuild
+it, and nothing needs deleting. A rebuild costs a fixed number of queries
+whatever the number of releases and files.
+"""
+
+import base64
+import hashlib
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.http import HttpResponse, HttpResponseNotModified, HttpResponsePermanentRedirect
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.views import APIView
+
+from api.renderers import PyPIJSONRenderer, render_pypi_json
+from api.serializers import (
+    NotFoundSerializer,
+    ProjectDocumentSerializer,
+    ReleaseDocumentSerializer,
+)
+from packages.caching import project_key
+from packages.models import File, Release, Role
+from packages.queries import find_visible_project
+from packages.storage import stored_url
+from packages.versions import canonical_version, latest_index
+
+# Bump when the body format changes, so cached bodies of the old format are ignored.
+_FORMAT = "1"
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": (
+        "Content-Type, If-Match, If-Modified-Since, If-None-Match, If-Unmodified-Since"
+    ),
+    "Access-Control-Allow-Methods": "GET",
+    "Access-Control-Max-Age": "86400",
+    "Access-Control-Expose-Headers": "X-PyPI-Last-Serial",
+}
+CACHE_CONTROL = "max-age=900, public"
+SURROGATE_CONTROL = "max-age=86400, stale-while-revalidate=300, stale-if-error=86400"
+NOT_FOUND_BODY = b'{"message": "Not Found"}'
+
+FILE_COLUMNS = (
+    "release_id",
+    "filename",
+    "packagetype",
+    "python_version",
+    "size",
+    "md5_digest",
+    "sha256_digest",
+    "blake2_256_digest",
+    "upload_time",
+    "path",
+    "comment_text",
+    "metadata_sha256",
+    "release__yanked",
+    "release__yanked_reason",
+    "release__requires_python",
+)
+
+
+def etag_of(body: bytes) -> str:
+    """PyPI's ETag: base64 of the body's MD5 without padding, quoted (strong)."""
+    digest = hashlib.md5(body, usedforsecurity=False).digest()
+    return '"' + base64.b64encode(digest).decode("ascii").rstrip("=") + '"'
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate == "*" or candidate.removeprefix("W/") == etag:
+            return True
+    return False
+
+
+def not_found() -> HttpResponse:
+    response = HttpResponse(NOT_FOUND_BODY, status=404, content_type="application/json")
+    for header, value in CORS_HEADERS.items():
+        response[header] = value
+    return response
+
+
+def _file_url_builder():
+    """Storage path -> public URL: the index's own /packages/ route for local
+    storage, the storage's URL (possibly signed) for S3."""
+    if settings.INDEX_STORAGE == "s3":
+        return stored_url
+    prefix = settings.INDEX_BASE_URL + "/"
+    return lambda path: prefix + path
+
+
+def _cache_timeout():
+    # Signed S3 URLs expire: never keep a body longer than half their lifetime.
+    if settings.INDEX_STORAGE == "s3" and getattr(settings, "AWS_QUERYSTRING_AUTH", False):
+        return max(60, settings.AWS_QUERYSTRING_EXPIRE // 2)
+    return DEFAULT_TIMEOUT
+
+
+def _roles(project) -> list[tuple[str, str]]:
+    username = f"user__{get_user_model().USERNAME_FIELD}"
+    return list(
+        Role.objects.filter(project=project, user__isnull=False).values_list("role_name", username)
+    )
+
+
+def _file_rows(**filters) -> list[dict]:
+    rows = list(File.objects.filter(**filters).order_by().values(*FILE_COLUMNS))
+    # Byte (code point) order, whatever the database collation.
+    rows.sort(key=lambda row: row["filename"])
+    return rows
+
+
+def _load_release(project, pk) -> Release:
+    release = Release.objects.defer("description_html").get(pk=pk)
+    release.project = project
+    return release
+
+
+def find_release(project, version: str) -> Release | None:
+    """The release a URL's version segment names: same canonical version
+    (``1`` = ``1.0`` = ``1.0.0``); among legacy duplicates, the exact spelling."""
+    wanted = canonical_version(version)
+    candidates = list(
+        Release.objects.filter(project=project, canonical_version__in={wanted, version})
+        .defer("description_html")
+    )
+    matches = [r for r in candidates if canonical_version(r.version) == wanted]
+    if not matches:
+        # Stored canonical forms may keep trailing zeros: compare on the versions.
+        ids = [
+            pk
+            for pk, stored in Release.objects.filter(project=project).values_list("id", "version")
+            if canonical_version(stored) == wanted
+        ]
+        matches = list(Release.objects.filter(pk__in=ids).defer("description_html")) if ids else []
+    if len(matches) > 1:
+        matches = [r for r in matches if r.version == version]
+    if len(matches) != 1:
+        return None
+    matches[0].project = project
+    return matches[0]
+
+
+def project_document(project) -> dict | None:
+    """Everything /pypi/<name>/json shows, in five queries; None without releases."""
+    releases = list(Release.objects.filter(project=project).order_by().values_list(
+        "id", "version", "yanked"
+    ))
+    if not releases:
+        return None
+    latest = latest_index([(version, yanked) for _, version, yanked in releases])
+    return {
+        "release": _load_release(project, releases[latest][0]),
+        "last_serial": project.last_serial,
+        "roles": _roles(project),
+        "versions": {pk: version for pk, version, _ in releases},
+        "files": _file_rows(release__project=project),
+    }
+
+
+def release_document(project, version: str) -> dict | None:
+    release = find_release(project, version)
+    if release is None:
+        return None
+    return {
+        "release": release,
+        "last_serial": project.last_serial,
+        "roles": _roles(project),
+        "files": _file_rows(release=release),
+    }
+
+
+class _NoNegotiation(BaseContentNegotiation):
+    """PyPI answers JSON whatever the Accept header says (never a 406)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+_NAME = OpenApiParameter(
+    "name",
+    str,
+    OpenApiParameter.PATH,
+    required=True,
+    pattern=r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$",
+    description="Project name, any spelling; non-normalized spellings redirect.",
+    examples=[OpenApiExample("sampleproject", value="sampleproject")],
+)
+_VERSION = OpenApiParameter(
+    "version",
+    str,
+    OpenApiParameter.PATH,
+    required=True,
+    pattern=r"^[A-Za-z0-9!+._-]+$",
+    description="Version, any spelling with the same canonical form (1 = 1.0 = 1.0.0).",
+    examples=[OpenApiExample("1.0.0", value="1.0.0")],
+)
+_HEADERS = [
+    OpenApiParameter(
+        "X-PyPI-Last-Serial", OpenApiTypes.INT, OpenApiParameter.HEADER, response=[200, 304],
+        description="The project's last journal serial.",
+    ),
+    OpenApiParameter(
+        "ETag", str, OpenApiParameter.HEADER, response=[200, 304],
+        description="Quoted base64 MD5 of the body; send it back in If-None-Match.",
+    ),
+    OpenApiParameter(
+        "Cache-Control", str, OpenApiParameter.HEADER, response=[200, 301, 304],
+    ),
+]
+_ERRORS = {
+    301: OpenApiResponse(description="The name is not normalized; Location has the URL."),
+    304: OpenApiResponse(description="If-None-Match matched the current ETag."),
+    404: OpenApiResponse(NotFoundSerializer, description='Always {"message": "Not Found"}.'),
+}
+
+
+class _PyPIJSONView(APIView):
+    renderer_classes = [PyPIJSONRenderer]
+    content_negotiation_class = _NoNegotiation
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_classes: list = []
+    metadata_class = None  # no OPTIONS body: only GET/HEAD are offered
+    surrogate_keys: tuple[str, ...] = ()
+    serializer_class = None
+
+    @property
+    def default_response_headers(self):
+        return {}
+
+    def _common_headers(self, response, project) -> None:
+        keys = sorted({*self.surrogate_keys, project_key(project.normalized_name)})
+        response["Cache-Control"] = CACHE_CONTROL
+        response["Surrogate-Control"] = SURROGATE_CONTROL
+        response["Surrogate-Key"] = " ".join(keys)
+        for header, value in CORS_HEADERS.items():
+            response[header] = value
+
+    def _redirect(self, project, path: str):
+        response = HttpResponsePermanentRedirect(settings.INDEX_BASE_URL + path)
+        self._common_headers(response, project)
+        return response
+
+    def _serve(self, request, project, route: str, build):
+        """The cached body for ``route`` at the project's serial, or a 404."""
+        key_source = f"{settings.INDEX_BASE_URL}\n{route}".encode()
+        key = "api-json:{}:{}:{}:{}".format(
+            _FORMAT, project.pk, project.last_serial, hashlib.sha256(key_source).hexdigest()
+        )
+        cached = cache.get(key)
+        if cached is None:
+            document = build()
+            if document is None:
+                return not_found()
+            serializer = self.serializer_class(
+                document,
+                context={"base_url": settings.INDEX_BASE_URL, "file_url": _file_url_builder()},
+            )
+            body = render_pypi_json(serializer.data)
+            cached = (body, etag_of(body))
+            cache.set(key, cached, _cache_timeout())
+        body, etag = cached
+        if _etag_matches(request.headers.get("If-None-Match", ""), etag):
+            response = HttpResponseNotModified()
+        else:
+            response = HttpResponse(body, content_type=PyPIJSONRenderer.media_type)
+        response["ETag"] = etag
+        response["X-PyPI-Last-Serial"] = str(project.last_serial)
+        self._common_headers(response, project)
+        return response
+
+
+class ProjectJSONView(_PyPIJSONView):
+    serializer_class = ProjectDocumentSerializer
+    surrogate_keys = ("all-legacy-json", "project-legacy-json")
+
+    @extend_schema(
+        operation_id="project_json",
+        summary="A project, its latest release and every release's files",
+        parameters=[_NAME, *_HEADERS],
+        responses={200: ProjectDocumentSerializer, **_ERRORS},
+    )
+    def get(self, request, name: str, slash: str = ""):
+        project = find_visible_project(name)
+        if project is None:
+            return not_found()
+        if name != project.normalized_name:
+            return self._redirect(project, f"/pypi/{project.normalized_name}/json{slash}")
+        return self._serve(request, project, "project", lambda: project_document(project))
+
+
+class ReleaseJSONView(_PyPIJSONView):
+    serializer_class = ReleaseDocumentSerializer
+    surrogate_keys = ("all-legacy-json", "release-legacy-json")
+
+    @extend_schema(
+        operation_id="release_json",
+        summary="One release of a project and its files",
+        parameters=[_NAME, _VERSION, *_HEADERS],
+        responses={200: ReleaseDocumentSerializer, **_ERRORS},
+    )
+    def get(self, request, name: str, version: str, slash: str = ""):
+        project = find_visible_project(name)
+        if project is None:
+            return not_found()
+        if name != project.normalized_name:
+            return self._redirect(
+                project,
+                f"/pypi/{project.normalized_name}/{quote(version, safe='!+~')}/json{slash}",
+            )
+        return self._serve(
+            request, project, f"release\n{version}", lambda: release_document(project, version)
+        )
