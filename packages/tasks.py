@@ -9,3 +9,11 @@ def purge_cache_keys(keys: list[str]) -> None:
     from packages.caching import purge_keys_now
 
     purge_keys_now(keys)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def render_description(release_id: int) -> None:
+    """Render a release's long description to HTML (a no-op when already done)."""
+    from packages.descriptions import render_release_description
+
+    render_release_description(release_id)

@@ -1,0 +1,131 @@
+"""POST /legacy/: the upload endpoint twine, uv publish, flit and hatch use
+(PyPI's "legacy" API; wire contract in /work/shared/spec/upload-api.md).
+
+A thin shell: authenticate, read the multipart form, call
+``packages.uploads.accept_upload`` and answer. Refusals carry their message both
+in the HTTP reason phrase (twine without --verbose prints only the status line)
+and in the body (HTTP/2 has no reason phrase)."""
+
+import html
+import json
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import HttpResponse
+from django.http.multipartparser import MultiPartParserError
+from django.views.decorators.csrf import csrf_exempt
+
+from legacy.upload_handlers import parse_upload_body
+from packages.auth import authenticate_basic, www_authenticate_header
+from packages.errors import DomainError
+from packages.tokens import TOKEN_USERNAME
+from packages.uploads import UploadedContent, accept_upload
+
+_STATUS_TITLES = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+                  404: "Not Found", 409: "Conflict", 410: "Gone", 413: "Payload Too Large"}
+# Parts that are files by nature; any other field sent as a file part is refused.
+_FILE_FIELDS = {"content", "gpg_signature"}
+
+
+def reason_phrase(message: str) -> str:
+    """One line of printable ASCII (a reason phrase cannot carry more)."""
+    line = " ".join(message.split())
+    return "".join(c if 32 <= ord(c) < 127 else "?" for c in line)[:1000]
+
+
+def message_response(request, status: int, message: str) -> HttpResponse:
+    """PyPI's error page: the message in the reason phrase and in the body (HTML,
+    or JSON for clients that ask for it)."""
+    reason = reason_phrase(message)
+    title = _STATUS_TITLES.get(status, "Error")
+    if "application/json" in request.headers.get("Accept", ""):
+        body = json.dumps({"message": message, "code": f"{status} {reason}", "title": title})
+        response = HttpResponse(body, status=status, content_type="application/json")
+    else:
+        escaped = html.escape(message)
+        body = (
+            f"<html>\n <head>\n  <title>{status} {html.escape(reason)}</title>\n </head>\n"
+            f" <body>\n  <h1>{status} {html.escape(title)}</h1>\n  {escaped}<br/><br/>\n"
+            " </body>\n</html>\n"
+        )
+        response = HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
+    response.reason_phrase = reason
+    return response
+
+
+def _info_page() -> HttpResponse:
+    return HttpResponse(
+        "<html><head><title>Upload</title></head><body><h1>Upload endpoint</h1>"
+        "<p>Upload distributions here with <code>twine upload --repository-url "
+        f"{html.escape(settings.INDEX_BASE_URL)}/legacy/ dist/*</code>.</p></body></html>\n",
+        content_type="text/html; charset=utf-8",
+    )
+
+
+@csrf_exempt
+def upload(request):
+    if request.method != "POST":
+        return _info_page()
+    try:
+        credentials = authenticate_basic(
+            request, allow_password=settings.INDEX_ALLOW_PASSWORD_UPLOAD
+        )
+    except DomainError as exc:
+        return message_response(request, exc.status, exc.message)
+    if credentials is None:
+        response = message_response(
+            request, 401,
+            f"Invalid or non-existent authentication information: upload with the username "
+            f"{TOKEN_USERNAME} and an API token as the password.",
+        )
+        response["WWW-Authenticate"] = www_authenticate_header()
+        return response
+
+    files = None
+    try:
+        try:
+            fields, files = parse_upload_body(request)
+        except DomainError as exc:  # too large
+            return message_response(request, exc.status, exc.message)
+        except (MultiPartParserError, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent):
+            return message_response(request, 400, "Invalid multipart/form-data request body.")
+        action = request.GET.get(":action") or fields.get(":action")
+        if action in ("submit", "submit_pkg_info"):
+            return message_response(
+                request, 410,
+                "Project pre-registration is no longer required or supported, upload your "
+                "files instead.",
+            )
+        if action == "doc_upload":
+            return message_response(
+                request, 410,
+                "Uploading documentation is no longer supported, we recommend using "
+                "https://readthedocs.org/.",
+            )
+        if action != "file_upload":
+            return _info_page()
+        for key in files:
+            if key not in _FILE_FIELDS:
+                return message_response(request, 400, f"{key}: Should not be a tuple.")
+        uploaded = files.get("content")
+        content = None
+        if uploaded is not None:
+            content = UploadedContent(
+                filename=uploaded.raw_name,
+                file=uploaded.file,
+                content_type=uploaded.content_type or "",
+                digests=uploaded.digests,
+            )
+        try:
+            accept_upload(
+                fields=dict(fields.lists()), content=content,
+                uploader=credentials.user, token=credentials.token,
+            )
+        except DomainError as exc:
+            return message_response(request, exc.status, exc.message)
+        return message_response(request, 200, "OK")
+    finally:
+        if files is not None:
+            for _key, parts in files.lists():
+                for part in parts:
+                    part.close()

@@ -1,0 +1,93 @@
+"""Long descriptions rendered to HTML with readme-renderer (as PyPI's project pages).
+
+Rendering runs in a task after the upload commits (``packages.tasks.render_description``);
+the upload itself only checks that the description renders, as PyPI refuses one
+that does not."""
+
+import functools
+import hashlib
+import importlib.metadata
+from email.message import EmailMessage
+
+import readme_renderer.markdown
+import readme_renderer.rst
+import readme_renderer.txt
+from django.conf import settings
+
+from packages.errors import UploadRejected
+from packages.models import Release
+
+DEFAULT_CONTENT_TYPE = "text/x-rst"
+
+
+@functools.cache
+def _renderer_version() -> str:
+    try:
+        return importlib.metadata.version("readme-renderer")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+        return ""
+
+
+def _parse_content_type(content_type: str) -> tuple[str, dict[str, str]]:
+    message = EmailMessage()
+    message["Content-Type"] = content_type or DEFAULT_CONTENT_TYPE
+    return message.get_content_type(), dict(message["Content-Type"].params)
+
+
+def render_description_html(text: str, content_type: str) -> str | None:
+    """HTML for a description, or None when it does not render (bad reST)."""
+    mimetype, params = _parse_content_type(content_type)
+    if mimetype == "text/markdown":
+        return readme_renderer.markdown.render(text, variant=params.get("variant", "GFM"))
+    if mimetype == "text/plain":
+        return readme_renderer.txt.render(text)
+    return readme_renderer.rst.render(text, stream=None)
+
+
+def check_description_renders(text: str, content_type: str) -> None:
+    if not text or render_description_html(text, content_type) is not None:
+        return
+    help_url = f"{settings.INDEX_BASE_URL}/help/#description-content-type"
+    if content_type:
+        raise UploadRejected(
+            f"The description failed to render for '{content_type}'. See {help_url} for "
+            "more information."
+        )
+    raise UploadRejected(
+        "The description failed to render in the default format of reStructuredText. "
+        f"See {help_url} for more information."
+    )
+
+
+def source_key(text: str, content_type: str) -> str:
+    """Identifies what was rendered, so that rendering the same input twice is a no-op."""
+    renderer_version = _renderer_version()
+    data = f"{renderer_version}\0{content_type}\0{text}".encode()
+    return hashlib.sha256(data).hexdigest()
+
+
+def render_release_description(release_id: int) -> bool:
+    """Render a release's description into ``description_html``; idempotent.
+
+    Returns False when there was nothing to do (release gone, or already rendered
+    from this very text)."""
+    release = (
+        Release.objects.filter(pk=release_id)
+        .only("description", "description_content_type", "description_rendered_from")
+        .first()
+    )
+    if release is None:
+        return False
+    key = source_key(release.description, release.description_content_type)
+    if release.description_rendered_from == key:
+        return False
+    html = render_description_html(release.description, release.description_content_type)
+    if html is None:  # reST that does not render: show it as plain text
+        html = readme_renderer.txt.render(release.description)
+    # A conditional update: a concurrent run that got there first makes this a no-op.
+    updated = (
+        Release.objects.filter(pk=release_id)
+        .exclude(description_rendered_from=key)
+        .update(description_html=html, description_rendered_from=key)
+    )
+    return bool(updated)

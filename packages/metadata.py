@@ -1,0 +1,297 @@
+"""Core metadata of an upload: read from the form twine sends (or from a
+distribution's METADATA/PKG-INFO), validated with ``packaging.metadata`` plus the
+rules PyPI adds on top, and normalized as PyPI stores it.
+
+https://packaging.python.org/specifications/core-metadata/"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.utils import getaddresses
+from urllib.parse import urlsplit
+
+import trove_classifiers
+from packaging.metadata import ExceptionGroup, InvalidMetadata, Metadata, parse_email
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from packages.errors import UploadRejected
+
+SPEC_URL = "https://packaging.python.org/specifications/core-metadata"
+VERSION_SPEC_URL = "https://packaging.python.org/specifications/version-specifiers"
+# The versions PyPI accepts ("2.0" was never a real version).
+METADATA_VERSIONS = {"1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5"}
+MAX_SUMMARY_LENGTH = 512
+MAX_URL_LABEL_LENGTH = 32
+
+# Form field -> packaging raw key, for fields that hold one value.
+_SINGLE_FIELDS = {
+    "metadata_version": "metadata_version",
+    "name": "name",
+    "version": "version",
+    "summary": "summary",
+    "description": "description",
+    "description_content_type": "description_content_type",
+    "keywords": "keywords",
+    "home_page": "home_page",
+    "download_url": "download_url",
+    "author": "author",
+    "author_email": "author_email",
+    "maintainer": "maintainer",
+    "maintainer_email": "maintainer_email",
+    "license": "license",
+    "license_expression": "license_expression",
+    "requires_python": "requires_python",
+}
+# Form field -> packaging raw key, for repeated fields (one value per form part).
+_MULTI_FIELDS = {
+    "classifiers": "classifiers",
+    "platform": "platforms",
+    "supported_platform": "supported_platforms",
+    "requires_dist": "requires_dist",
+    "provides_dist": "provides_dist",
+    "obsoletes_dist": "obsoletes_dist",
+    "requires_external": "requires_external",
+    "provides_extra": "provides_extra",
+    "requires": "requires",
+    "provides": "provides",
+    "obsoletes": "obsoletes",
+    "dynamic": "dynamic",
+    "license_file": "license_files",
+    "import_name": "import_names",
+    "import_namespace": "import_namespaces",
+    "project_urls": "project_urls",
+}
+_FIELD_PRIORITY = ("metadata-version", "name", "version")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass
+class UploadMetadata:
+    """Validated metadata, values in the form they are stored in (PyPI's)."""
+
+    metadata_version: str
+    name: str
+    version: str  # str(Version(...)): "1.0.0-rc1" -> "1.0.0rc1"
+    summary: str = ""
+    description: str = ""
+    description_content_type: str = ""
+    keywords: str = ""
+    home_page: str = ""
+    download_url: str = ""
+    author: str = ""
+    author_email: str = ""
+    maintainer: str = ""
+    maintainer_email: str = ""
+    license: str = ""
+    license_expression: str = ""
+    license_files: list[str] = field(default_factory=list)
+    requires_python: str = ""
+    requires_dist: list[str] = field(default_factory=list)
+    provides_extra: list[str] = field(default_factory=list)
+    requires_external: list[str] = field(default_factory=list)
+    provides_dist: list[str] = field(default_factory=list)
+    obsoletes_dist: list[str] = field(default_factory=list)
+    classifiers: list[str] = field(default_factory=list)
+    project_urls: list[str] = field(default_factory=list)
+    platforms: list[str] = field(default_factory=list)
+    supported_platforms: list[str] = field(default_factory=list)
+    dynamic: list[str] = field(default_factory=list)
+
+    def release_fields(self) -> dict:
+        """Keyword arguments for a new Release row."""
+        values = dict(self.__dict__)
+        values.pop("name")
+        return values
+
+
+def _reject(message: str, *, url: str = SPEC_URL):
+    raise UploadRejected(f"{message} See {url} for more information.")
+
+
+def _clean(value: str) -> str | None:
+    """PyPI: NUL becomes the text \\x00, an empty value is absent, UNKNOWN is deleted."""
+    value = value.replace("\x00", "\\x00")
+    if not value.strip() or value.strip() == "UNKNOWN":
+        return None
+    return value
+
+
+def raw_from_form(form: Mapping[str, list[str]]) -> dict:
+    """packaging's RawMetadata from the upload form's fields (each a list of values)."""
+    raw: dict = {}
+    for form_key, raw_key in _SINGLE_FIELDS.items():
+        values = [v for v in (_clean(v) for v in form.get(form_key, [])) if v is not None]
+        if len(values) > 1:
+            raise UploadRejected(f"'{form_key}' has invalid data.")
+        if values:
+            raw[raw_key] = values[0]
+    if "keywords" in raw:
+        raw["keywords"] = [k.strip() for k in raw["keywords"].split(",") if k.strip()]
+    for form_key, raw_key in _MULTI_FIELDS.items():
+        values = [v for v in (_clean(v) for v in form.get(form_key, [])) if v is not None]
+        if values:
+            raw[raw_key] = values
+    if "project_urls" in raw:
+        raw["project_urls"] = _project_urls(raw["project_urls"])
+    return raw
+
+
+def raw_from_core_metadata(data: bytes) -> dict:
+    """packaging's RawMetadata from a METADATA / PKG-INFO file (importdists)."""
+    raw, _unparsed = parse_email(data)
+    return dict(raw)
+
+
+def _project_urls(entries: list[str]) -> dict[str, str]:
+    urls: dict[str, str] = {}
+    for entry in entries:
+        label, _, url = entry.partition(",")
+        label, url = label.strip(), url.strip()
+        if not label:
+            _reject("Must have a label.")
+        if len(label) > MAX_URL_LABEL_LENGTH:
+            _reject(f"'{label}' must be {MAX_URL_LABEL_LENGTH} characters or less.")
+        if not url:
+            _reject("Must have a URL.")
+        if not _is_valid_url(url):
+            _reject(f"'{url}' is not a valid url.")
+        urls[label] = url
+    return urls
+
+
+def _is_valid_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)
+
+
+def _first_error(group: ExceptionGroup) -> InvalidMetadata:
+    errors = [e for e in group.exceptions if isinstance(e, InvalidMetadata)]
+
+    def rank(error):
+        name = error.field
+        return (
+            _FIELD_PRIORITY.index(name) if name in _FIELD_PRIORITY else len(_FIELD_PRIORITY),
+            name,
+        )
+
+    return sorted(errors, key=rank)[0]
+
+
+def check_metadata(raw: dict) -> UploadMetadata:
+    """Validate raw core metadata; raise UploadRejected with the first problem
+    (metadata-version, name and version first, then fields alphabetically)."""
+    metadata_version = raw.get("metadata_version")
+    if metadata_version is not None and metadata_version not in METADATA_VERSIONS:
+        _reject(f"'{metadata_version}' is not a valid metadata version.")
+    try:
+        meta = Metadata.from_raw(raw, validate=True)
+    except ExceptionGroup as group:
+        error = _first_error(group)
+        _reject(f"{str(error).rstrip('.')}.")
+    except InvalidMetadata as error:
+        _reject(f"{str(error).rstrip('.')}.")
+
+    version = meta.version
+    if version.local is not None:
+        _reject(
+            f"The use of local versions in '{raw['version']}' is not allowed.",
+            url=VERSION_SPEC_URL,
+        )
+    summary = raw.get("summary", "")
+    if len(summary) > MAX_SUMMARY_LENGTH:
+        _reject(f"'summary' field must be {MAX_SUMMARY_LENGTH} characters or less.")
+    for key in ("author_email", "maintainer_email"):
+        for _, address in getaddresses([raw.get(key, "")]):
+            if address and not _EMAIL.match(address):
+                _reject(f"'{address}' is not a valid email address.")
+    for classifier in raw.get("classifiers", []):
+        if classifier in trove_classifiers.deprecated_classifiers:
+            replacements = trove_classifiers.deprecated_classifiers[classifier]
+            _reject(
+                f"The classifier '{classifier}' has been deprecated, use one of "
+                f"{replacements} instead."
+            )
+        if classifier not in trove_classifiers.classifiers:
+            _reject(f"'{classifier}' is not a valid classifier.")
+    for key in ("home_page", "download_url"):
+        if key in raw and not _is_valid_url(raw[key]):
+            _reject(f"'{raw[key]}' is not a valid url.")
+    for key in ("requires_dist", "provides_dist", "obsoletes_dist"):
+        for requirement in raw.get(key, []):
+            try:
+                parsed = Requirement(requirement)
+            except InvalidRequirement:
+                _reject(f"'{requirement}' is invalid for '{key.replace('_', '-')}'.")
+            if parsed.url:
+                _reject(f"Can't have direct dependency: {requirement}.")
+    if raw.get("license") and raw.get("license_expression"):
+        _reject(
+            "License is deprecated when License-Expression is present. Only "
+            "License-Expression should be present."
+        )
+
+    return UploadMetadata(
+        metadata_version=raw["metadata_version"],
+        name=raw["name"],
+        version=str(version),
+        summary=summary,
+        description=raw.get("description", ""),
+        description_content_type=raw.get("description_content_type", ""),
+        keywords=", ".join(raw.get("keywords", [])),
+        home_page=raw.get("home_page", ""),
+        download_url=raw.get("download_url", ""),
+        author=raw.get("author", ""),
+        author_email=raw.get("author_email", ""),
+        maintainer=raw.get("maintainer", ""),
+        maintainer_email=raw.get("maintainer_email", ""),
+        license=raw.get("license", ""),
+        license_expression=str(meta.license_expression or ""),
+        license_files=list(raw.get("license_files", [])),
+        requires_python=str(SpecifierSet(raw["requires_python"]))
+        if raw.get("requires_python")
+        else "",
+        requires_dist=list(raw.get("requires_dist", [])),
+        provides_extra=list(raw.get("provides_extra", [])),
+        requires_external=list(raw.get("requires_external", [])),
+        provides_dist=list(raw.get("provides_dist", [])),
+        obsoletes_dist=list(raw.get("obsoletes_dist", [])),
+        classifiers=list(raw.get("classifiers", [])),
+        project_urls=[f"{label}, {url}" for label, url in raw.get("project_urls", {}).items()],
+        platforms=list(raw.get("platforms", []))[:1],
+        supported_platforms=list(raw.get("supported_platforms", [])),
+        dynamic=list(raw.get("dynamic", [])),
+    )
+
+
+def metadata_name_and_version(data: bytes) -> tuple[str | None, Version | None]:
+    """Name and version of a METADATA/PKG-INFO file, None where absent or invalid."""
+    raw = raw_from_core_metadata(data)
+    try:
+        version = Version(raw["version"]) if "version" in raw else None
+    except ValueError:
+        version = None
+    return raw.get("name"), version
+
+
+def form_from_raw(raw: dict) -> dict[str, list[str]]:
+    """The upload form twine would send for this raw metadata (used by importdists,
+    so that imported files go through exactly the upload's checks)."""
+    form: dict[str, list[str]] = {}
+    for form_key, raw_key in _SINGLE_FIELDS.items():
+        value = raw.get(raw_key)
+        if value is None:
+            continue
+        form[form_key] = [", ".join(value) if isinstance(value, list) else value]
+    for form_key, raw_key in _MULTI_FIELDS.items():
+        value = raw.get(raw_key)
+        if not value:
+            continue
+        if isinstance(value, dict):
+            value = [f"{label}, {url}" for label, url in value.items()]
+        form[form_key] = list(value)
+    return form

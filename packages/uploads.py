@@ -1,0 +1,480 @@
+"""Accepting a distribution upload: the checks, the storage, the rows.
+
+``accept_upload()`` reads top to bottom as PyPI's checklist (see
+/work/shared/spec/upload-api.md §4): form, metadata, project and permission,
+filename, size, digests, duplicates, policies, archive; then the file is stored
+and, in one transaction, the rows and journal entries are written. Every refusal
+is an UploadRejected (or Forbidden) carrying the one-line reason twine prints;
+nothing is left behind by a refused or failed upload."""
+
+import hashlib
+import hmac
+import io
+import json
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import BinaryIO
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+from packaging.utils import canonicalize_version
+from packaging.version import Version
+
+from packages.archives import check_archive
+from packages.caching import purge_project_after_commit
+from packages.descriptions import check_description_renders
+from packages.errors import Forbidden, UploadRejected
+from packages.filenames import check_filename
+from packages.journal import record_journal_entry
+from packages.metadata import UploadMetadata, check_metadata, raw_from_form
+from packages.models import (
+    File,
+    Filename,
+    PackageType,
+    ProhibitedProjectName,
+    Project,
+    ProjectStatus,
+    Release,
+    RoleName,
+)
+from packages.names import is_valid_name, normalize_name, ultranormalize_name
+from packages.roles import add_role, can_upload
+from packages.storage import (
+    Digests,
+    distribution_path,
+    distributions_storage,
+    hash_fileobj,
+    removed_on_failure,
+    save_stored,
+)
+from packages.tasks import render_description
+from packages.tokens import token_scope_error
+
+ONE_MIB = 1024 * 1024
+ONE_GIB = 1024 * ONE_MIB
+_HEX64 = re.compile(r"^[0-9a-f]{64}$", re.IGNORECASE)
+_HEX32 = re.compile(r"^[0-9a-f]{32}$", re.IGNORECASE)
+# Python's standard library module names are not project names (as on PyPI).
+_STDLIB_NAMES = {normalize_name(name) for name in sys.stdlib_module_names}
+
+
+@dataclass
+class UploadedContent:
+    """The distribution's bytes in a local, seekable file."""
+
+    filename: str
+    file: BinaryIO
+    content_type: str = "application/octet-stream"
+    # Computed while the bytes arrived (legacy.upload_handlers); else computed here.
+    digests: Digests | None = None
+
+
+@dataclass
+class UploadResult:
+    project: Project
+    file: File
+    # False for a byte-identical re-upload, answered 200 with no change (as PyPI).
+    created: bool
+
+
+def max_upload_size_ceiling() -> int:
+    """The largest file any project may receive: what the request stream is cut at
+    before the project is even known."""
+    override = Project.objects.aggregate(largest=Max("max_file_size"))["largest"] or 0
+    return max(settings.INDEX_MAX_FILE_SIZE, override)
+
+
+def _help(anchor: str) -> str:
+    return f"{settings.INDEX_BASE_URL}/help/#{anchor}"
+
+
+def _human_size(size: int) -> str:
+    if size >= ONE_GIB and size % ONE_GIB == 0:
+        return f"{size // ONE_GIB} GB"
+    if size >= ONE_MIB:
+        return f"{size // ONE_MIB} MB"
+    return f"{size} bytes"
+
+
+# The form (twine's fields besides the metadata)
+
+
+@dataclass
+class UploadForm:
+    filetype: str
+    pyversion: str
+    md5_digest: str
+    sha256_digest: str
+    blake2_256_digest: str
+    comment: str
+    attestations: list | None
+
+
+def _single(fields: Mapping[str, list[str]], key: str) -> str:
+    values = [v for v in fields.get(key, []) if v.strip()]
+    if len(values) > 1:
+        raise UploadRejected(f"'{key}' has invalid data.")
+    return values[0].strip() if values else ""
+
+
+def check_form(fields: Mapping[str, list[str]]) -> UploadForm:
+    """Protocol version, file type, Python version and digest formats."""
+    protocol = _single(fields, "protocol_version") or "1"
+    if protocol != "1":
+        raise UploadRejected("Unknown protocol version.")
+    filetype = _single(fields, "filetype")
+    if filetype not in PackageType.values:
+        raise UploadRejected("Invalid value for filetype. Error: Use a known file type.")
+    pyversion = _single(fields, "pyversion")
+    if filetype == PackageType.WHEEL and not pyversion:
+        raise UploadRejected(
+            "Invalid value for pyversion. Error: Python version is required for binary "
+            "distribution uploads."
+        )
+    if filetype == PackageType.SDIST:
+        if pyversion not in ("", "source"):
+            raise UploadRejected(
+                "Invalid value for pyversion. Error: Use 'source' as Python version for an "
+                "sdist."
+            )
+        pyversion = "source"
+    md5, sha256, blake2 = (
+        _single(fields, key).lower()
+        for key in ("md5_digest", "sha256_digest", "blake2_256_digest")
+    )
+    for key, value, pattern, label in (
+        ("md5_digest", md5, _HEX32, "MD5"),
+        ("sha256_digest", sha256, _HEX64, "SHA256"),
+        ("blake2_256_digest", blake2, _HEX64, "BLAKE2b-256"),
+    ):
+        if value and not pattern.match(value):
+            raise UploadRejected(
+                f"Invalid value for {key}. Error: Use a valid, hex-encoded, {label} message "
+                "digest."
+            )
+    if not (md5 or sha256 or blake2):
+        raise UploadRejected("Error: Include at least one message digest.")
+    attestations = None
+    if raw_attestations := _single(fields, "attestations"):
+        try:
+            attestations = json.loads(raw_attestations)
+        except ValueError:
+            attestations = None
+        if not isinstance(attestations, list):
+            raise UploadRejected(
+                "Invalid attestations supplied during upload: expected a JSON list."
+            )
+    return UploadForm(
+        filetype=filetype,
+        pyversion=pyversion,
+        md5_digest=md5,
+        sha256_digest=sha256,
+        blake2_256_digest=blake2,
+        comment=_single(fields, "comment"),
+        attestations=attestations,
+    )
+
+
+# Project and permission
+
+
+def check_new_project_name(name: str) -> None:
+    """May a first upload create a project called ``name``?"""
+    if not is_valid_name(name):
+        raise UploadRejected(f"The name '{name}' is invalid.")
+    normalized = normalize_name(name)
+    if normalized in _STDLIB_NAMES:
+        raise UploadRejected(
+            f"The name '{name}' isn't allowed (conflict with Python Standard Library module "
+            f"name). See {_help('project-name')} for more information."
+        )
+    if ProhibitedProjectName.objects.filter(normalized_name=normalized).exists():
+        raise UploadRejected(
+            f"The name '{name}' isn't allowed. See {_help('project-name')} for more "
+            "information."
+        )
+    similar = Project.objects.filter(ultranormalized_name=ultranormalize_name(name)).first()
+    if similar is not None:
+        raise UploadRejected(
+            f"The name '{name}' is too similar to an existing project '{similar.name}'. "
+            f"See {_help('project-name')} for more information."
+        )
+
+
+def check_may_upload(project: Project | None, *, name: str, uploader, token) -> None:
+    """Token scope, then the uploader's role (Owner or Maintainer, direct or by team).
+
+    ``project`` None means the upload would create the project."""
+    if token is not None:
+        problem = token_scope_error(token, project, write=True)
+        if problem is not None:
+            shown = project.name if project is not None else name
+            raise Forbidden(f"The given token isn't allowed to upload to project '{shown}'. {problem}")
+    if project is None:
+        return
+    if project.status == ProjectStatus.QUARANTINED:
+        raise Forbidden(f"Project '{project.name}' is quarantined and accepts no uploads.")
+    if project.status == ProjectStatus.ARCHIVED:
+        raise UploadRejected(f"Project '{project.name}' is archived and accepts no new uploads.")
+    if not can_upload(uploader, project):
+        raise Forbidden(
+            f"The user '{uploader.get_username()}' isn't allowed to upload to project "
+            f"'{project.name}'. See {_help('project-name')} for more information."
+        )
+
+
+def ensure_project(name: str, *, by) -> tuple[Project, bool]:
+    """The project called ``name`` (PEP 503), created with ``by`` as Owner if missing.
+
+    Run inside the upload's transaction. Two concurrent first uploads meet at the
+    unique constraint on normalized_name: the loser's insert fails (on PostgreSQL it
+    waits for the winner's commit) and it takes the winner's project instead, so
+    there is exactly one project with one owner."""
+    normalized = normalize_name(name)
+    existing = Project.objects.filter(normalized_name=normalized).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            project = Project.objects.create(name=name)
+    except IntegrityError:
+        return Project.objects.get(normalized_name=normalized), False
+    record_journal_entry(project, "create", by=by)
+    add_role(project, role_name=RoleName.OWNER, user=by, by=by)
+    return project, True
+
+
+# File checks
+
+
+def check_size(project: Project | None, *, name: str, size: int, total_size: int) -> None:
+    max_file = project.effective_max_file_size if project else settings.INDEX_MAX_FILE_SIZE
+    max_total = project.effective_max_project_size if project else settings.INDEX_MAX_PROJECT_SIZE
+    shown = project.name if project else name
+    if size > max_file:
+        raise UploadRejected(
+            f"File too large. Limit for project '{shown}' is {_human_size(max_file)}. See "
+            f"{_help('file-size-limit')} for more information."
+        )
+    if total_size + size > max_total:
+        raise UploadRejected(
+            f"Project size too large. Limit for project '{shown}' total size is "
+            f"{_human_size(max_total)}. See {_help('project-size-limit')} for more information."
+        )
+
+
+def check_digests(form: UploadForm, digests: Digests) -> None:
+    for supplied, actual in (
+        (form.md5_digest, digests.md5),
+        (form.sha256_digest, digests.sha256),
+        (form.blake2_256_digest, digests.blake2_256),
+    ):
+        if supplied and not hmac.compare_digest(supplied, actual):
+            raise UploadRejected(
+                "The digest supplied does not match a digest calculated from the uploaded file."
+            )
+
+
+def check_not_duplicate(filename: str, digests: Digests) -> File | None:
+    """The existing File when this exact file was uploaded before (answered 200 so
+    that ``twine upload --skip-existing`` and plain re-runs pass); refuses a name
+    or content already taken otherwise, and any name ever used (PyPI's rule)."""
+    existing = File.objects.filter(
+        Q(filename=filename) | Q(blake2_256_digest=digests.blake2_256)
+    ).first()
+    if existing is not None:
+        if (
+            existing.filename == filename
+            and existing.sha256_digest == digests.sha256
+            and existing.blake2_256_digest == digests.blake2_256
+        ):
+            return existing
+        # twine's --skip-existing looks for "File already exists" in this message.
+        raise UploadRejected(
+            f"File already exists ('{existing.filename}', with blake2_256 hash "
+            f"'{existing.blake2_256_digest}'). See {_help('file-name-reuse')} for more "
+            "information."
+        )
+    if Filename.objects.filter(filename=filename).exists():
+        raise UploadRejected(
+            "This filename was previously used by a file that has since been deleted. Use a "
+            f"different version. See {_help('file-name-reuse')} for more information."
+        )
+    return None
+
+
+def find_release(project: Project | None, version: str) -> Release | None:
+    """The release matching ``version`` canonically (1.0 is 1.0.0)."""
+    if project is None:
+        return None
+    return (
+        Release.objects.filter(project=project)
+        .filter(canonical_version__in={canonicalize_version(version), version})
+        .first()
+    )
+
+
+def check_release_policies(release: Release | None, *, filetype: str) -> None:
+    """PyPI's policies, off by default on a private index (see settings)."""
+    if release is None:
+        return
+    days = settings.INDEX_OLD_RELEASE_UPLOAD_DAYS
+    if days and release.created < timezone.now() - timedelta(days=days):
+        raise UploadRejected(
+            f"Uploading new files to releases older than {days} days is not allowed."
+        )
+    if (
+        settings.INDEX_ONE_SDIST_PER_RELEASE
+        and filetype == PackageType.SDIST
+        and release.files.filter(packagetype=PackageType.SDIST).exists()
+    ):
+        raise UploadRejected("Only one sdist may be uploaded per release.")
+
+
+# The operation
+
+
+def accept_upload(
+    *,
+    fields: Mapping[str, list[str]],
+    content: UploadedContent | None,
+    uploader,
+    token=None,
+    purge: bool = True,
+) -> UploadResult:
+    """Validate, store and record one distribution file; see the module docstring.
+
+    ``fields`` is the upload form (each key a list of values, as twine sends them).
+    With ``purge=False`` the caller purges caches itself (importdists batches them)."""
+    form = check_form(fields)
+    meta = check_metadata(raw_from_form(fields))
+    if content is None:
+        raise UploadRejected("Upload payload does not have a file.")
+
+    project = Project.objects.filter(normalized_name=normalize_name(meta.name)).first()
+    if project is None:
+        check_new_project_name(meta.name)
+    check_may_upload(project, name=meta.name, uploader=uploader, token=token)
+    release = find_release(project, meta.version)
+    if release is None:
+        check_description_renders(meta.description, meta.description_content_type)
+
+    filename = content.filename
+    check_filename(filename, filetype=form.filetype, project_name=meta.name, version=meta.version)
+    if not content.content_type or content.content_type.startswith("image/"):
+        raise UploadRejected("Invalid distribution file.")
+
+    content.file.seek(0)
+    digests = content.digests or hash_fileobj(content.file)
+    check_size(
+        project, name=meta.name, size=digests.size,
+        total_size=project.total_size if project else 0,
+    )
+    check_digests(form, digests)
+    if (existing := check_not_duplicate(filename, digests)) is not None:
+        return UploadResult(project=project, file=existing, created=False)
+    check_release_policies(release, filetype=form.filetype)
+    archive = check_archive(
+        content.file, filename, filetype=form.filetype, name=meta.name,
+        version=meta.version, max_ratio=settings.INDEX_MAX_COMPRESSION_RATIO,
+    )
+
+    path = distribution_path(digests.blake2_256, filename)
+    wheel_metadata = archive.metadata if form.filetype == PackageType.WHEEL else None
+    with removed_on_failure() as stored:
+        _store(path, content.file, stored)
+        if wheel_metadata is not None:
+            _store(f"{path}.metadata", io.BytesIO(wheel_metadata), stored)
+        try:
+            return _record_upload(
+                meta, form, filename=filename, path=path, digests=digests,
+                wheel_metadata=wheel_metadata, uploader=uploader, token=token, purge=purge,
+            )
+        except _AlreadyRecorded as identical:
+            # The same bytes under the same name committed concurrently: they own the path.
+            stored.clear()
+            return UploadResult(project=identical.file.release.project, file=identical.file,
+                                created=False)
+
+
+def _store(path: str, fileobj: BinaryIO, stored: list[str]) -> None:
+    """Save at ``path``; remember it for removal only when this call wrote it."""
+    if distributions_storage().exists(path):
+        return
+    save_stored(path, fileobj)
+    stored.append(path)
+
+
+class _AlreadyRecorded(Exception):
+    def __init__(self, file: File):
+        self.file = file
+
+
+def _record_upload(
+    meta: UploadMetadata, form: UploadForm, *, filename: str, path: str, digests: Digests,
+    wheel_metadata: bytes | None, uploader, token, purge: bool,
+) -> UploadResult:
+    """Rows and journal entries, all or nothing; the file is already in storage."""
+    with transaction.atomic():
+        project, created = ensure_project(meta.name, by=uploader)
+        if not created:
+            # Created by a concurrent upload since our first look: check again.
+            check_may_upload(project, name=meta.name, uploader=uploader, token=token)
+        # Lock the project row: total size and release creation are decided once.
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        check_size(project, name=meta.name, size=digests.size, total_size=project.total_size)
+        release = find_release(project, meta.version)
+        new_release = release is None
+        if new_release:
+            release = Release.objects.create(
+                project=project,
+                canonical_version=canonicalize_version(meta.version),
+                is_prerelease=Version(meta.version).is_prerelease,
+                uploader=uploader,
+                **meta.release_fields(),
+            )
+            record_journal_entry(project, "new release", version=release.version, by=uploader)
+        try:
+            with transaction.atomic():
+                Filename.objects.create(filename=filename)
+                file = File.objects.create(
+                    release=release,
+                    filename=filename,
+                    packagetype=form.filetype,
+                    python_version=form.pyversion,
+                    requires_python=release.requires_python,
+                    size=digests.size,
+                    md5_digest=digests.md5,
+                    sha256_digest=digests.sha256,
+                    blake2_256_digest=digests.blake2_256,
+                    path=path,
+                    uploader=uploader,
+                    comment_text=form.comment,
+                    metadata_sha256=hashlib.sha256(wheel_metadata).hexdigest()
+                    if wheel_metadata is not None else "",
+                    metadata_blake2_256=hashlib.blake2b(wheel_metadata, digest_size=32).hexdigest()
+                    if wheel_metadata is not None else "",
+                    attestations=form.attestations,
+                )
+        except IntegrityError:
+            # A concurrent upload of the same filename (or bytes) committed first.
+            existing = check_not_duplicate(filename, digests)
+            if existing is not None:
+                raise _AlreadyRecorded(existing) from None
+            raise
+        Project.objects.filter(pk=project.pk).update(total_size=F("total_size") + digests.size)
+        record_journal_entry(
+            project, f"add {form.pyversion} file {filename}", version=release.version,
+            by=uploader,
+        )
+        if new_release:
+            release_id = release.id
+            transaction.on_commit(lambda: render_description.delay(release_id))
+        if purge:
+            purge_project_after_commit(project)
+    return UploadResult(project=project, file=file, created=True)
