@@ -340,3 +340,6 @@ class FilenameAdmin(admin.ModelAdmin):
 class ProhibitedProjectNameAdmin(admin.ModelAdmin):
     list_display = ("name", "normalized_name", "reason", "created")
     search_fields = ("name", "normalized_name")
+
+
+from packages import consumers_admin  # noqa: E402,F401
