@@ -1,0 +1,137 @@
+"""The XML-RPC endpoint: ``POST /pypi``, ``/pypi/`` and ``/RPC2`` with ``text/xml``.
+
+Every XML-RPC answer is HTTP 200, results and Faults alike (spec xmlrpc-api.md
+§1). In order: the route predicate (text/xml), the body size (refused before a
+byte is read when Content-Length says too much, and the read itself is bounded),
+the rate limit, then parsing and the call. Nothing a client sends can produce a
+500: unexpected errors become Fault -32500 "application error"."""
+
+import logging
+from xmlrpc import ratelimit
+from xmlrpc.methods import DOCS_URL, METHODS, MULTICALL_LIMIT, call_method
+from xmlrpc.protocol import (
+    CONTENT_TYPE,
+    Fault,
+    ParseError,
+    application_error,
+    parse_call,
+    parse_error,
+    render_fault,
+    render_result,
+    wrapped_error,
+)
+
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseNotAllowed
+from django.views.decorators.csrf import csrf_exempt
+
+try:  # the shared consumer policy knows the trusted proxy hops
+    from packages.consumers import client_address as _client_address
+except ImportError:  # pragma: no cover - depends on the consumer policy being present
+    _client_address = None
+
+logger = logging.getLogger(__name__)
+
+# RFC 9745 Deprecation header: when PyPI switched the deprecated methods off for
+# good (2024-09-26T00:00:00Z, pypi/warehouse#16642).
+DEPRECATION_DATE = "@1727308800"
+
+
+def client_address(request) -> str:
+    if _client_address is not None:
+        return _client_address(request)
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _xml_response(body: bytes, headers: dict[str, str] | None = None) -> HttpResponse:
+    response = HttpResponse(body, content_type=CONTENT_TYPE)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _fault_response(fault: Fault, headers=None) -> HttpResponse:
+    return _xml_response(render_fault(fault), headers)
+
+
+def _too_large(limit: int) -> HttpResponse:
+    return HttpResponse(
+        f"XML-RPC request bodies are limited to {limit} bytes.\n",
+        status=413, content_type="text/plain; charset=utf-8",
+    )
+
+
+def _deprecation_headers(method, params) -> dict[str, str]:
+    links = [f'<{DOCS_URL}>; rel="deprecation"; type="text/html"']
+    successor = method.successor(params)
+    if successor:
+        links.append(f'<{successor}>; rel="successor-version"')
+    return {"Deprecation": DEPRECATION_DATE, "Link": ", ".join(links)}
+
+
+def _declared_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _rate_limited(outcome: ratelimit.Outcome) -> HttpResponse:
+    fault = wrapped_error(
+        "HTTPTooManyRequests", ratelimit.too_many_requests_message(outcome.resets_in)
+    )
+    return _fault_response(fault, outcome.headers)
+
+
+@csrf_exempt
+def xmlrpc_endpoint(request):
+    if request.content_type != "text/xml":
+        if request.method == "POST":
+            return HttpResponse(
+                "XML-RPC requests need Content-Type: text/xml.\n",
+                status=415, content_type="text/plain; charset=utf-8",
+            )
+        return HttpResponseNotAllowed(["POST"])
+    if request.method != "POST":
+        return _fault_response(application_error())
+
+    limit = settings.XMLRPC_MAX_BODY_SIZE
+    if _declared_length(request) > limit:
+        return _too_large(limit)
+
+    address = client_address(request)
+    outcome = ratelimit.check(address)
+    if not outcome.allowed:
+        return _rate_limited(outcome)
+    headers = dict(outcome.headers)
+
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        return _too_large(limit)
+    try:
+        name, params = parse_call(body)
+    except ParseError as exc:
+        logger.info("Refused an XML-RPC body from %s: %s", address, exc)
+        return _fault_response(parse_error(), headers)
+
+    method = METHODS.get(name) if isinstance(name, str) else None
+    if method is not None and method.deprecated:
+        headers.update(_deprecation_headers(method, params))
+
+    # Each member of a multicall is a call: charge the ones beyond the first.
+    if name == "system.multicall" and params and type(params[0]) is list:
+        extra = min(len(params[0]), MULTICALL_LIMIT) - 1
+        if extra > 0:
+            extra_outcome = ratelimit.check(address, cost=extra)
+            if not extra_outcome.allowed:
+                return _rate_limited(extra_outcome)
+            headers.update(extra_outcome.headers)
+
+    try:
+        payload = render_result(call_method(name, params))
+    except Fault as fault:
+        payload = render_fault(fault)
+    except Exception:
+        logger.exception("XML-RPC method %r failed", name)
+        payload = render_fault(application_error())
+    return _xml_response(payload, headers)
