@@ -141,8 +141,10 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 
 # Celery: no broker means tasks run eagerly in-process (the embedded default).
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL", "")
+# The in-memory transport is never used by eager tasks; it only keeps kombu
+# from looking for a broker on localhost.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_ACKS_LATE = True

@@ -39,9 +39,17 @@ def register_purger(purger: Callable[[list[str]], None]) -> None:
 
 
 def purge_keys_now(keys: Iterable[str]) -> None:
+    """Run every purger; one failing (a CDN down) does not stop the others, and
+    the first error is raised at the end so the task can retry."""
     keys = sorted(set(keys))
+    errors = []
     for purger in list(_purgers):
-        purger(keys)
+        try:
+            purger(keys)
+        except Exception as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+    if errors:
+        raise errors[0]
 
 
 def purge_after_commit(keys: Iterable[str]) -> None:
@@ -50,7 +58,9 @@ def purge_after_commit(keys: Iterable[str]) -> None:
 
     keys = sorted(set(keys))
     if keys:
-        transaction.on_commit(lambda: purge_cache_keys.delay(keys))
+        # robust: a purge that fails (broker or CDN down) is logged, never turned
+        # into an error for a change that has already committed.
+        transaction.on_commit(lambda: purge_cache_keys.delay(keys), robust=True)
 
 
 def purge_project_after_commit(project) -> None:

@@ -2,8 +2,13 @@
 
 from celery import shared_task
 
+from packages.cdn import CdnPurgeFailed
 
-@shared_task(acks_late=True, ignore_result=True)
+
+@shared_task(
+    acks_late=True, ignore_result=True, autoretry_for=(CdnPurgeFailed,), max_retries=3,
+    default_retry_delay=30,
+)
 def purge_cache_keys(keys: list[str]) -> None:
     """Purge cached responses for these keys; purges are idempotent by nature."""
     from packages.caching import purge_keys_now

@@ -1,0 +1,66 @@
+# Varnish in front of indexsite: caches the public API responses (simple, JSON,
+# RSS, files) and drops them by surrogate key when the index purges
+# (INDEX_CDN_PURGE_URL=http://<varnish>/ ; see packages/cdn.py).
+# The backend address is filled in by whoever starts varnishd (tests: a template).
+vcl 4.1;
+
+import std;
+
+backend default {
+    .host = "@BACKEND_HOST@";
+    .port = "@BACKEND_PORT@";
+}
+
+acl purgers {
+    "127.0.0.1";
+    "::1";
+}
+
+sub vcl_recv {
+    if (req.method == "PURGE") {
+        if (client.ip !~ purgers) {
+            return (synth(405, "Purging not allowed"));
+        }
+        if (!req.http.X-Purge-Key) {
+            return (synth(400, "X-Purge-Key missing"));
+        }
+        # Surrogate-Key holds space-separated keys; ban every object carrying this one.
+        # (No space inside the regex: the ban parser splits its argument on spaces.)
+        ban({"obj.http.Surrogate-Key ~ (^|\s)"} + req.http.X-Purge-Key + {"(\s|$)"});
+        return (synth(200, "Purged"));
+    }
+    # As PyPI's edge: fragments and query strings do not address other objects
+    # for file downloads.
+    if (req.url ~ "^/packages/") {
+        set req.url = regsub(req.url, "[?#].*$", "");
+    }
+    # The APIs use no cookies; requests with Authorization (private reads) pass
+    # through Varnish's built-in rule and are never cached.
+    if (req.url ~ "^/(simple|pypi|rss|packages)/") {
+        unset req.http.Cookie;
+    }
+}
+
+sub vcl_backend_response {
+    # Surrogate-Control is for the CDN: it wins over Cache-Control's max-age.
+    if (beresp.http.Surrogate-Control ~ "max-age=[0-9]+") {
+        set beresp.ttl = std.duration(
+            regsub(beresp.http.Surrogate-Control, ".*max-age=([0-9]+).*", "\1") + "s", 600s);
+    }
+    if (beresp.http.Surrogate-Control ~ "stale-while-revalidate=[0-9]+") {
+        set beresp.grace = std.duration(
+            regsub(beresp.http.Surrogate-Control, ".*stale-while-revalidate=([0-9]+).*", "\1")
+            + "s", 0s);
+    }
+}
+
+sub vcl_deliver {
+    # PyPI's documented way to tell a cache hit.
+    if (obj.hits > 0) {
+        set resp.http.X-Cache = "HIT";
+    } else {
+        set resp.http.X-Cache = "MISS";
+    }
+    set resp.http.X-Cache-Hits = obj.hits;
+    unset resp.http.Surrogate-Control;
+}
