@@ -256,10 +256,8 @@ class _PyPIJSONView(APIView):
 
     def _serve(self, request, project, route: str, build):
         """The cached body for ``route`` at the project's serial, or a 404."""
-        key_source = f"{settings.INDEX_BASE_URL}\n{route}".encode()
-        key = "api-json:{}:{}:{}:{}".format(
-            _FORMAT, project.pk, project.last_serial, hashlib.sha256(key_source).hexdigest()
-        )
+        route_hash = hashlib.sha256(f"{settings.INDEX_BASE_URL}\n{route}".encode()).hexdigest()
+        key = f"api-json:{_FORMAT}:{project.pk}:{project.last_serial}:{route_hash}"
         cached = cache.get(key)
         if cached is None:
             document = build()
