@@ -7,13 +7,16 @@ Checking costs no query per request. The active bans are kept three ways:
 * each process holds a compiled copy for ``MEMO_SECONDS``;
 * then it reads one small cache key, the ban list's *version*, and keeps its
   copy when the version has not moved;
-* only a new version makes it read the list (from the cache, or the database
-  once per version for the whole site).
+* only a new version makes it read the list: from the cache, or from the
+  database once per version for the whole site.
 
 Saving or deleting a ban moves the version (signals below, immediately and
 again after commit), so a change reaches every process within ``MEMO_SECONDS``
-and the process that made it at once. A ban's end time is compared on every
-request, so bans end on time with no admin action."""
+and the process that made it at once. When the cache loses the version (restart,
+eviction), a process holding a copy publishes it under a new version instead of
+querying; with the cache down, the database is read once per memo period. A
+ban's end time is compared on every request, so bans end on time with no admin
+action."""
 
 import ipaddress
 import logging

@@ -7,6 +7,7 @@ import xmlrpc.client
 from datetime import timedelta
 
 import pytest
+import requests
 from django.core.cache import cache
 from django.test import RequestFactory
 from django.utils import timezone
@@ -282,3 +283,40 @@ def test_admin_form_refuses_bans_that_cannot_match(data, error):
     form = ConsumerBanForm(data={"reason": "x", **data})
     assert not form.is_valid()
     assert error in str(form.errors)
+
+
+def test_bans_hold_when_the_cache_is_down(client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    consumers.forget_memo()
+    ban(user_agent_pattern="^BadBot")
+    assert_refused(client.get("/no-such-page/", HTTP_USER_AGENT="BadBot/1"))
+    assert client.get("/no-such-page/", HTTP_USER_AGENT="pip/25").status_code == 404
+
+
+class BannedMirrorTransport(xmlrpc.client.Transport):
+    user_agent = "BannedMirror/1.0"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_real_clients_see_the_reason(live_server):
+    ban(user_agent_pattern="^BannedMirror/", reason="Mirroring too often")
+
+    proxy = xmlrpc.client.ServerProxy(f"{live_server.url}/pypi", transport=BannedMirrorTransport())
+    with pytest.raises(xmlrpc.client.Fault) as fault:
+        proxy.changelog_last_serial()
+    assert fault.value.faultCode == -32500
+    assert "Mirroring too often" in fault.value.faultString
+
+    response = requests.get(
+        f"{live_server.url}/simple/", headers={"User-Agent": "BannedMirror/1.0"}, timeout=10
+    )
+    assert response.status_code == 403
+    assert response.reason == "Forbidden: Mirroring too often"
+    assert "Mirroring too often" in response.text
+    served = requests.get(f"{live_server.url}/rss/updates.xml", timeout=10)
+    assert served.status_code == 200
