@@ -69,9 +69,10 @@ def check(address: str, *, cost: int = 1) -> Outcome:
     try:
         limiter = _limiter()
         items = _limit_items()
-        for item in items:
-            limiter.hit(item, _NAMESPACE, address, cost=cost)
-        allowed = all(limiter.test(item, _NAMESPACE, address) for item in items)
+        # A hit that does not fit is not recorded; with cost 1 the test below
+        # refuses it too, with a larger cost (multicall) its failure must count.
+        recorded = [limiter.hit(item, _NAMESPACE, address, cost=cost) for item in items]
+        allowed = all(recorded) and all(limiter.test(item, _NAMESPACE, address) for item in items)
         now = time.time()
         policies, states, resets = [], [], []
         for index, item in enumerate(items):

@@ -25,10 +25,7 @@ from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
 
-try:  # the shared consumer policy knows the trusted proxy hops
-    from packages.consumers import client_address as _client_address
-except ImportError:  # pragma: no cover - depends on the consumer policy being present
-    _client_address = None
+from packages.consumers import client_address as policy_client_address
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +35,10 @@ DEPRECATION_DATE = "@1727308800"
 
 
 def client_address(request) -> str:
-    if _client_address is not None:
-        return _client_address(request)
-    return request.META.get("REMOTE_ADDR", "")
+    """The rate limit's key: the shared policy's client address (X-Forwarded-For
+    only through trusted proxy hops), else REMOTE_ADDR."""
+    address = policy_client_address(request)
+    return str(address) if address is not None else request.META.get("REMOTE_ADDR", "")
 
 
 def _xml_response(body: bytes, headers: dict[str, str] | None = None) -> HttpResponse:

@@ -1,0 +1,60 @@
+"""The result cache of the heavy methods (spec §7): answers come from the cache
+until a change to the project (or to the project list) purges its tag."""
+
+import time
+from xmlrpc.result_cache import purge_tags
+
+from packages.caching import _purgers as registered_purgers
+from packages.caching import register_purger
+from packages.curation import create_project as register_project
+from packages.models import Project, Role, RoleName
+from packages.roles import add_role
+from tests.factories import create_project, create_user
+
+
+def eventually(check, timeout=5.0):
+    """Purges run after commit, in a Celery worker when one is configured."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the purge never took effect"
+        time.sleep(0.05)
+
+
+def test_the_purger_is_registered_with_packages_caching():
+    register_purger(purge_tags)  # idempotent
+    assert registered_purgers.count(purge_tags) == 1
+
+
+def test_list_packages_with_serial_is_cached_until_the_project_list_changes(rpc):
+    create_project("first")
+    assert set(rpc.list_packages_with_serial()) == {"first"}
+    assert rpc.list_packages() == ["first"]
+
+    # Rows written behind the domain's back (no purge) are not seen: cached.
+    create_project("unpurged")
+    assert set(rpc.list_packages_with_serial()) == {"first"}
+    assert rpc.list_packages() == ["first"]
+
+    register_project("second")  # a domain operation: purges all-projects on commit
+    eventually(lambda: set(rpc.list_packages_with_serial()) == {"first", "unpurged", "second"})
+    assert sorted(rpc.list_packages()) == ["first", "second", "unpurged"]
+    serials = rpc.list_packages_with_serial()
+    assert serials == dict(Project.objects.values_list("name", "last_serial"))
+
+
+def test_package_roles_is_purged_per_project(rpc):
+    ada = create_user("ada")
+    alpha = create_project("Alpha", owner=ada)
+    beta = create_project("Beta", owner=ada)
+    assert rpc.package_roles("alpha") == [["Owner", "ada"]]
+    assert rpc.package_roles("BETA") == [["Owner", "ada"]]
+    Role.objects.update(role_name=RoleName.MAINTAINER)  # no purge: both answers stay
+    assert rpc.package_roles("alpha") == [["Owner", "ada"]]
+
+    add_role(alpha, role_name=RoleName.OWNER, user=create_user("bob"), by=ada)
+
+    eventually(lambda: rpc.package_roles("alpha") == [["Owner", "bob"], ["Maintainer", "ada"]])
+    # Every spelling of the purged project is fresh; the other project is untouched.
+    assert rpc.package_roles("ALPHA") == [["Owner", "bob"], ["Maintainer", "ada"]]
+    assert rpc.package_roles("BETA") == [["Owner", "ada"]]
+    assert Role.objects.get(project=beta).role_name == RoleName.MAINTAINER
