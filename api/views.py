@@ -255,26 +255,34 @@ class _PyPIJSONView(APIView):
         return response
 
     def _serve(self, request, project, route: str, build):
-        """The cached body for ``route`` at the project's serial, or a 404."""
+        """The cached body for ``route`` at the project's serial, or a 404.
+
+        The ETag is also cached on its own, so that a conditional request for a
+        big project is answered 304 without fetching megabytes from the cache."""
         route_hash = hashlib.sha256(f"{settings.INDEX_BASE_URL}\n{route}".encode()).hexdigest()
         key = f"api-json:{_FORMAT}:{project.pk}:{project.last_serial}:{route_hash}"
-        cached = cache.get(key)
-        if cached is None:
-            document = build()
-            if document is None:
-                return not_found()
-            serializer = self.serializer_class(
-                document,
-                context={"base_url": settings.INDEX_BASE_URL, "file_url": _file_url_builder()},
-            )
-            body = render_pypi_json(serializer.data)
-            cached = (body, etag_of(body))
-            cache.set(key, cached, _cache_timeout())
-        body, etag = cached
-        if _etag_matches(request.headers.get("If-None-Match", ""), etag):
+        if_none_match = request.headers.get("If-None-Match", "")
+        etag = cache.get(f"{key}:etag") if if_none_match else None
+        if etag is not None and _etag_matches(if_none_match, etag):
             response = HttpResponseNotModified()
         else:
-            response = HttpResponse(body, content_type=PyPIJSONRenderer.media_type)
+            cached = cache.get(key)
+            if cached is None:
+                document = build()
+                if document is None:
+                    return not_found()
+                serializer = self.serializer_class(
+                    document,
+                    context={"base_url": settings.INDEX_BASE_URL, "file_url": _file_url_builder()},
+                )
+                body = render_pypi_json(serializer.data)
+                cached = (body, etag_of(body))
+                cache.set_many({key: cached, f"{key}:etag": cached[1]}, _cache_timeout())
+            body, etag = cached
+            if _etag_matches(if_none_match, etag):
+                response = HttpResponseNotModified()
+            else:
+                response = HttpResponse(body, content_type=PyPIJSONRenderer.media_type)
         response["ETag"] = etag
         response["X-PyPI-Last-Serial"] = str(project.last_serial)
         self._common_headers(response, project)
