@@ -366,7 +366,9 @@ def accept_upload(
 
     filename = content.filename
     check_filename(filename, filetype=form.filetype, project_name=meta.name, version=meta.version)
-    if not content.content_type or content.content_type.startswith("image/"):
+    # An image is not a distribution (PyPI's check). A missing part type is fine:
+    # uv publish sends none.
+    if content.content_type.startswith("image/"):
         raise UploadRejected("Invalid distribution file.")
 
     content.file.seek(0)

@@ -423,3 +423,11 @@ def test_cache_purge_of_the_project_leaves_after_commit(
         _purgers.remove(purged.extend)
 
     assert "project/hello-world" in purged and "all-projects" in purged
+
+
+def test_accepts_file_part_without_content_type_as_uv_sends_it(client, token):
+    filename, content, metadata = make_wheel("hello", "1.0")
+
+    response = post_upload(client, token, filename, content, metadata, content_type="")
+
+    assert response.status_code == 200

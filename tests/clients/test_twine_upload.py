@@ -1,0 +1,208 @@
+"""Real clients publishing to the live server: twine 7 (the venv's), twine 6.1
+with --skip-existing (its own virtualenv, cached), and uv publish."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from packages.models import File, JournalEntry, Project, Release
+from packages.tokens import create_token
+from tests.dists import make_sdist, make_wheel
+from tests.factories import create_project, create_user
+
+pytestmark = [pytest.mark.clients, pytest.mark.django_db(transaction=True)]
+
+BIN = Path(sys.executable).parent
+CACHE = Path(os.environ.get("INDEXSITE_TEST_CACHE", Path.home() / ".cache" / "indexsite-tests"))
+# Clients must not find credentials or configuration of the machine running the tests.
+CLIENT_ENV = {
+    "PATH": os.environ.get("PATH", ""),
+    "HOME": "/nonexistent",
+    "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    "UV_NO_CONFIG": "1",
+    "UV_CACHE_DIR": str(CACHE / "uv"),
+    "NO_COLOR": "1",
+    "TERM": "dumb",
+}
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory):
+    """Wheels and sdists of two versions, built once for the module."""
+    folder = tmp_path_factory.mktemp("dist")
+    for version in ("1.0", "2.0"):
+        filename, content, _ = make_wheel("twine-demo", version)
+        (folder / filename).write_bytes(content)
+        filename, content = make_sdist("twine-demo", version)
+        (folder / filename).write_bytes(content)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def twine61():
+    """twine 6.1 in its own virtualenv (6.2+ refuses --skip-existing off PyPI)."""
+    venv = CACHE / "twine-6.1.0"
+    twine = venv / "bin" / "twine"
+    if not twine.exists():
+        # Installing needs the machine's network settings (proxy, CA bundle).
+        env = {**os.environ, "UV_CACHE_DIR": str(CACHE / "uv")}
+        env.pop("VIRTUAL_ENV", None)
+        subprocess.run([BIN / "uv", "venv", "--python", sys.executable, str(venv)],
+                       check=True, env=env, capture_output=True)
+        subprocess.run([BIN / "uv", "pip", "install", "--python", str(venv / "bin" / "python"),
+                        "twine==6.1.0"], check=True, env=env, capture_output=True)
+    return twine
+
+
+def twine(url, token, *files, executable=None, extra=()):
+    args = [str(executable or BIN / "twine"), "upload", "--repository-url", f"{url}/legacy/",
+            "--non-interactive", "--disable-progress-bar", *extra, *map(str, files)]
+    env = dict(CLIENT_ENV)
+    if token is not None:
+        env.update(TWINE_USERNAME="__token__", TWINE_PASSWORD=token)
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+
+
+def uv_publish(url, token, *files, extra=()):
+    args = [str(BIN / "uv"), "publish", "--publish-url", f"{url}/legacy/",
+            "--trusted-publishing", "never", "--keyring-provider", "disabled",
+            *extra, *map(str, files)]
+    env = dict(CLIENT_ENV)
+    if token is not None:
+        env["UV_PUBLISH_TOKEN"] = token
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+
+
+def output(result) -> str:
+    return " ".join((result.stdout + result.stderr).split())
+
+
+def test_twine_uploads_wheel_and_sdist_for_two_versions(live_server, dist):
+    token = create_token(create_user("alice"))[1]
+
+    result = twine(live_server.url, token, *sorted(dist.iterdir()))
+
+    assert result.returncode == 0, output(result)
+    assert sorted(File.objects.values_list("filename", flat=True)) == sorted(
+        p.name for p in dist.iterdir())
+    assert sorted(Release.objects.values_list("version", flat=True)) == ["1.0", "2.0"]
+    assert Project.objects.get().name == "twine-demo"
+
+
+def test_twine_reupload_of_identical_files_succeeds_without_changes(live_server, dist):
+    token = create_token(create_user("alice"))[1]
+    assert twine(live_server.url, token, *dist.iterdir()).returncode == 0
+    serial = JournalEntry.objects.latest("id").id
+
+    again = twine(live_server.url, token, *dist.iterdir())
+
+    assert again.returncode == 0, output(again)
+    assert JournalEntry.objects.latest("id").id == serial
+    assert File.objects.count() == 4
+
+
+def test_twine_61_skip_existing_skips_a_file_already_there(live_server, dist, twine61,
+                                                         tmp_path):
+    token = create_token(create_user("alice"))[1]
+    wheel = dist / "twine_demo-1.0-py3-none-any.whl"
+    assert twine(live_server.url, token, wheel).returncode == 0
+    # Same filename, other bytes: the index answers "File already exists".
+    _, other, _ = make_wheel("twine-demo", "1.0", modules={"twine_demo/x.py": "X = 1\n"})
+    rebuilt = tmp_path / wheel.name
+    rebuilt.write_bytes(other)
+    sdist = dist / "twine_demo-1.0.tar.gz"
+
+    without = twine(live_server.url, token, rebuilt, executable=twine61)
+    skipping = twine(live_server.url, token, rebuilt, sdist, executable=twine61,
+                     extra=["--skip-existing"])
+
+    assert without.returncode == 1
+    assert "File already exists" in output(without)
+    assert skipping.returncode == 0, output(skipping)
+    assert "Skipping twine_demo-1.0-py3-none-any.whl because it appears to already exist" in (
+        output(skipping))
+    assert set(File.objects.values_list("filename", flat=True)) == {wheel.name, sdist.name}
+
+
+def test_uv_publish_uploads_and_check_url_skips_files_already_there(live_server, dist):
+    token = create_token(create_user("alice"))[1]
+    files = sorted(dist.glob("*1.0*"))
+
+    first = uv_publish(live_server.url, token, *files)
+    assert first.returncode == 0, output(first)
+    serial = JournalEntry.objects.latest("id").id
+    second = uv_publish(live_server.url, token, *sorted(dist.iterdir()),
+                        extra=["--check-url", f"{live_server.url}/simple/"])
+
+    assert first.returncode == 0, output(first)
+    assert second.returncode == 0, output(second)
+    assert "File twine_demo-1.0-py3-none-any.whl already exists, skipping" in output(second)
+    assert File.objects.count() == 4
+    # Only the two new files were journaled.
+    assert JournalEntry.objects.filter(id__gt=serial, action__startswith="add ").count() == 2
+
+
+def test_wrong_token_fails_with_403_and_the_message(live_server, dist):
+    create_user("alice")
+
+    result = twine(live_server.url, "isk_unknown_secret", dist / "twine_demo-1.0.tar.gz")
+
+    assert result.returncode == 1
+    assert "403" in output(result)
+    assert "Invalid or non-existent authentication information" in output(result)
+    assert not Project.objects.exists()
+
+
+def test_missing_token_fails_with_401_and_the_message(live_server, dist):
+    sdist = dist / "twine_demo-1.0.tar.gz"
+
+    result = uv_publish(live_server.url, None, sdist)
+    # uv reports the server's 401 challenge as missing credentials; the same
+    # request from a plain HTTP client shows the status and the challenge.
+    with sdist.open("rb") as content:
+        direct = requests.post(f"{live_server.url}/legacy/", files={"content": content},
+                               data={":action": "file_upload"}, timeout=30)
+
+    assert result.returncode != 0
+    assert f"Missing credentials for: {live_server.url}/legacy/" in output(result)
+    assert direct.status_code == 401
+    assert direct.headers["WWW-Authenticate"] == 'Basic realm="indexsite"'
+    assert "__token__" in direct.reason
+    assert not Project.objects.exists()
+
+
+def test_token_for_another_project_fails_with_403_and_the_message(live_server, dist):
+    alice = create_user("alice")
+    create_project("twine-demo", owner=alice)
+    other = create_project("other-project", owner=alice)
+    token = create_token(alice, projects=[other])[1]
+
+    result = twine(live_server.url, token, dist / "twine_demo-1.0.tar.gz")
+
+    assert result.returncode == 1
+    assert "403" in output(result)
+    assert "isn't allowed to upload to project 'twine-demo'" in output(result)
+    assert "scoped to other-project" in output(result)
+    assert not File.objects.exists()
+
+
+def test_user_without_role_fails_with_403_and_the_message(live_server, dist):
+    create_project("twine-demo", owner=create_user("alice"))
+    token = create_token(create_user("mallory"))[1]
+
+    result = twine(live_server.url, token, dist / "twine_demo-1.0.tar.gz")
+
+    assert result.returncode == 1
+    assert "403" in output(result)
+    assert "The user 'mallory' isn't allowed to upload to project 'twine-demo'" in (
+        output(result))
+    assert not File.objects.exists()
