@@ -1,10 +1,10 @@
 """PyPI's JSON API: ``/pypi/<name>/json`` and ``/pypi/<name>/<version>/json``.
 
 Each response body is built once per project serial: the rendered bytes and
-their ETag are cached under a key holding the project's ``last_serial``, so any
-journaled change (upload, yank, role change...) makes the next request rebuild
-it, and nothing needs deleting. A rebuild costs a fixed number of queries
-whatever the number of releases and files.
+their ETag are cached under a key holding the project's ``last_serial`` (see
+api/caching.py), so any journaled change (upload, yank, role change...) makes
+the next request rebuild it. A rebuild costs a fixed number of queries whatever
+the number of releases and files.
 """
 
 import base64
@@ -21,6 +21,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.views import APIView
 
+from api.caching import PROJECT_ROUTE, document_key, release_route
 from api.renderers import PyPIJSONRenderer, render_pypi_json
 from api.serializers import (
     NotFoundSerializer,
@@ -32,9 +33,6 @@ from packages.models import File, Release, Role
 from packages.queries import find_visible_project
 from packages.storage import stored_url
 from packages.versions import canonical_version, latest_index
-
-# Bump when the body format changes, so cached bodies of the old format are ignored.
-_FORMAT = "1"
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -259,8 +257,7 @@ class _PyPIJSONView(APIView):
 
         The ETag is also cached on its own, so that a conditional request for a
         big project is answered 304 without fetching megabytes from the cache."""
-        route_hash = hashlib.sha256(f"{settings.INDEX_BASE_URL}\n{route}".encode()).hexdigest()
-        key = f"api-json:{_FORMAT}:{project.pk}:{project.last_serial}:{route_hash}"
+        key = document_key(project.pk, project.last_serial, route)
         if_none_match = request.headers.get("If-None-Match", "")
         etag = cache.get(f"{key}:etag") if if_none_match else None
         if etag is not None and _etag_matches(if_none_match, etag):
@@ -305,7 +302,7 @@ class ProjectJSONView(_PyPIJSONView):
             return not_found()
         if name != project.normalized_name:
             return self._redirect(project, f"/pypi/{project.normalized_name}/json{slash}")
-        return self._serve(request, project, "project", lambda: project_document(project))
+        return self._serve(request, project, PROJECT_ROUTE, lambda: project_document(project))
 
 
 class ReleaseJSONView(_PyPIJSONView):
@@ -328,5 +325,5 @@ class ReleaseJSONView(_PyPIJSONView):
                 f"/pypi/{project.normalized_name}/{quote(version, safe='!+~')}/json{slash}",
             )
         return self._serve(
-            request, project, f"release\n{version}", lambda: release_document(project, version)
+            request, project, release_route(version), lambda: release_document(project, version)
         )
