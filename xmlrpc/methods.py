@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 DOCS_URL = "https://warehouse.pypa.io/api-reference/xml-rpc.html#deprecated-methods"
 MULTICALL_LIMIT = 100
+MAX_REPORTED_ERRORS = 10
 # PostgreSQL bigint bounds: serials outside them match nothing / everything.
 _BIGINT_MAX = 2**63 - 1
 
@@ -97,7 +98,8 @@ def bind_arguments(params: list[Param], values: tuple) -> list:
     for index in range(len(params), len(values)):
         errors.append((str(index + 1), "Unexpected positional argument"))
     if errors:
-        raise invalid_params(errors)
+        # A call with thousands of bad members gets a short answer, not a long echo.
+        raise invalid_params(errors[:MAX_REPORTED_ERRORS])
     return bound
 
 

@@ -80,6 +80,14 @@ def test_deeply_nested_arrays_are_refused_quickly(post_xml, settings):
         -32602, "client error; classifiers.0: Input should be a valid string")
 
 
+def test_thousands_of_arguments_get_a_short_fault(post_xml):
+    response, elapsed = _timed(lambda: post_xml(method_call("browse", *([1] * 20_000))))
+    code, text = fault_of(response)
+    assert code == -32602
+    assert text.count(";") == 10 and len(response.content) < 2000
+    assert elapsed < 1
+
+
 def test_fifty_megabyte_body_is_refused_before_parsing(post_xml, rpc):
     body = b"<methodCall>" + b" " * (50 * 1024 * 1024)
     response, elapsed = _timed(lambda: post_xml(body))

@@ -87,7 +87,7 @@ def test_list_packages_with_serial_is_empty_without_projects(rpc):
     assert rpc.list_packages_with_serial() == {}
 
 
-def test_list_packages_with_serial_gives_every_project_and_its_last_serial(rpc, live_server):
+def test_list_packages_with_serial_gives_every_project_and_its_last_serial(rpc):
     owner = create_user()
     publish("TinyProj", "1.0", owner=owner)
     create_project("Other_Lib", owner=owner)  # no releases: still listed
@@ -97,9 +97,23 @@ def test_list_packages_with_serial_gives_every_project_and_its_last_serial(rpc, 
     assert serials == dict(Project.objects.values_list("name", "last_serial"))
     assert set(serials) == {"TinyProj", "Other_Lib"}
     assert serials["TinyProj"] < serials["Other_Lib"] == rpc.changelog_last_serial()
-    simple = requests.get(f"{live_server.url}/simple/tinyproj/", timeout=10)
-    if simple.status_code == 200:  # the simple API reports the same serial
-        assert int(simple.headers["X-PyPI-Last-Serial"]) == serials["TinyProj"]
+
+
+
+def test_serials_match_x_pypi_last_serial_on_the_simple_pages(rpc, live_server):
+    owner = create_user()
+    publish("TinyProj", "1.0", owner=owner)
+    publish("other", "1.0", owner=owner)
+    serials = rpc.list_packages_with_serial()
+
+    for name, path in (("TinyProj", "tinyproj"), ("other", "other")):
+        page = requests.get(f"{live_server.url}/simple/{path}/", timeout=10)
+        assert page.status_code == 200
+        assert int(page.headers["X-PyPI-Last-Serial"]) == serials[name]
+    index = requests.get(f"{live_server.url}/simple/", timeout=10)
+    assert int(index.headers["X-PyPI-Last-Serial"]) == rpc.changelog_last_serial()
+    changed = {row[0]: row[4] for row in rpc.changelog_since_serial(0)}
+    assert changed == serials  # the last changelog row of a project is its serial
 
 
 def test_package_roles_lists_owners_first_then_usernames_for_any_spelling(rpc):
