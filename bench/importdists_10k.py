@@ -1,0 +1,99 @@
+"""Time ``manage.py importdists`` on 10,000 small generated distributions.
+
+    .venv/bin/python bench/importdists_10k.py [--files 10000] [--database-url URL]
+
+In a scratch folder (removed at the end) it generates ``--files`` small valid
+distributions — 2,500 projects x 2 versions x (wheel + sdist) for the default —
+laid out like a bandersnatch mirror, then imports them into a fresh index
+(SQLite and local storage by default; ``--database-url`` for PostgreSQL, whose
+database is dropped and re-created) and prints the time and rate, then runs the
+import again to time the "everything already present" pass.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(ROOT))
+
+from tests.dists import make_sdist, make_wheel  # noqa: E402
+
+
+def generate(folder: Path, count: int) -> None:
+    projects = max(count // 4, 1)
+    made = 0
+    for index in range(projects):
+        name = f"bench-pkg-{index:05d}"
+        for version in ("1.0", "1.1"):
+            target = folder / "packages" / name[-2:] / name
+            target.mkdir(parents=True, exist_ok=True)
+            filename, content, _ = make_wheel(name, version)
+            (target / filename).write_bytes(content)
+            filename, content = make_sdist(name, version)
+            (target / filename).write_bytes(content)
+            made += 2
+            if made >= count:
+                return
+
+
+def reset_postgres(url: str) -> None:
+    base, _, name = url.rpartition("/")
+    subprocess.run([str(BIN / "python"), "-c", (
+        "import psycopg, sys\n"
+        f"with psycopg.connect({base + '/postgres'!r}, autocommit=True) as c:\n"
+        f"    c.execute('DROP DATABASE IF EXISTS \"{name}\"')\n"
+        f"    c.execute('CREATE DATABASE \"{name}\"')\n")], check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="indexsite-import-bench-"))
+    env = {**os.environ, "INDEX_DATA_DIR": str(scratch / "data"),
+           "DJANGO_SETTINGS_MODULE": "indexsite.settings"}
+    for key in ("DATABASE_URL", "CACHE_URL", "CELERY_BROKER_URL", "INDEX_STORAGE"):
+        env.pop(key, None)
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+        reset_postgres(args.database_url)
+    try:
+        (scratch / "data").mkdir()
+        started = time.monotonic()
+        generate(scratch / "mirror", args.files)
+        print(f"generated {args.files} files in {time.monotonic() - started:.1f} s", flush=True)
+        subprocess.run([str(BIN / "python"), "manage.py", "migrate", "-v0"], cwd=ROOT, env=env,
+                       check=True)
+        subprocess.run([str(BIN / "python"), "manage.py", "shell", "-c",
+                        "from django.contrib.auth import get_user_model\n"
+                        "get_user_model().objects.create_user('bench', password='x')"],
+                       cwd=ROOT, env=env, check=True)
+        for label in ("first import", "second run (all present)"):
+            started = time.monotonic()
+            result = subprocess.run(
+                [str(BIN / "python"), "manage.py", "importdists", str(scratch / "mirror"),
+                 "--owner", "bench"],
+                cwd=ROOT, env=env, capture_output=True, text=True,
+            )
+            elapsed = time.monotonic() - started
+            summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+            print(f"{label}: {elapsed:.1f} s ({args.files / elapsed:.0f} files/s) -> {summary}",
+                  flush=True)
+            if result.returncode != 0:
+                print(result.stderr[-3000:])
+                sys.exit(1)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
