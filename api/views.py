@@ -13,7 +13,6 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.http import HttpResponse, HttpResponseNotModified, HttpResponsePermanentRedirect
 from drf_spectacular.types import OpenApiTypes
@@ -21,7 +20,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.views import APIView
 
-from api.caching import PROJECT_ROUTE, document_key, release_route
+from api.caching import PROJECT_ROUTE, cached_document, document_key, release_route
 from api.renderers import PyPIJSONRenderer, render_pypi_json
 from api.serializers import (
     NotFoundSerializer,
@@ -70,14 +69,6 @@ def etag_of(body: bytes) -> str:
     """PyPI's ETag: base64 of the body's MD5 without padding, quoted (strong)."""
     digest = hashlib.md5(body, usedforsecurity=False).digest()
     return '"' + base64.b64encode(digest).decode("ascii").rstrip("=") + '"'
-
-
-def _etag_matches(header: str, etag: str) -> bool:
-    for candidate in header.split(","):
-        candidate = candidate.strip()
-        if candidate == "*" or candidate.removeprefix("W/") == etag:
-            return True
-    return False
 
 
 def not_found() -> HttpResponse:
@@ -253,33 +244,32 @@ class _PyPIJSONView(APIView):
         return response
 
     def _serve(self, request, project, route: str, build):
-        """The cached body for ``route`` at the project's serial, or a 404.
+        """The cached body for ``route`` at the project's serial, or a 404."""
 
-        The ETag is also cached on its own, so that a conditional request for a
-        big project is answered 304 without fetching megabytes from the cache."""
-        key = document_key(project.pk, project.last_serial, route)
-        if_none_match = request.headers.get("If-None-Match", "")
-        etag = cache.get(f"{key}:etag") if if_none_match else None
-        if etag is not None and _etag_matches(if_none_match, etag):
+        def render():
+            document = build()
+            if document is None:
+                return None
+            serializer = self.serializer_class(
+                document,
+                context={"base_url": settings.INDEX_BASE_URL, "file_url": _file_url_builder()},
+            )
+            body = render_pypi_json(serializer.data)
+            return body, etag_of(body)
+
+        found = cached_document(
+            document_key(project.pk, project.last_serial, route),
+            if_none_match=request.headers.get("If-None-Match", ""),
+            build=render,
+            timeout=_cache_timeout(),
+        )
+        if found is None:
+            return not_found()
+        body, etag = found
+        if body is None:
             response = HttpResponseNotModified()
         else:
-            cached = cache.get(key)
-            if cached is None:
-                document = build()
-                if document is None:
-                    return not_found()
-                serializer = self.serializer_class(
-                    document,
-                    context={"base_url": settings.INDEX_BASE_URL, "file_url": _file_url_builder()},
-                )
-                body = render_pypi_json(serializer.data)
-                cached = (body, etag_of(body))
-                cache.set_many({key: cached, f"{key}:etag": cached[1]}, _cache_timeout())
-            body, etag = cached
-            if _etag_matches(if_none_match, etag):
-                response = HttpResponseNotModified()
-            else:
-                response = HttpResponse(body, content_type=PyPIJSONRenderer.media_type)
+            response = HttpResponse(body, content_type=PyPIJSONRenderer.media_type)
         response["ETag"] = etag
         response["X-PyPI-Last-Serial"] = str(project.last_serial)
         self._common_headers(response, project)

@@ -55,3 +55,21 @@ def test_file_urls_use_index_base_url_for_local_storage(client, db, settings):
     url = json.loads(client.get("/pypi/local/json").content)["urls"][0]["url"]
     assert url == f"https://index.example/{file.path}"
     assert file.path.startswith("packages/")
+
+
+def test_large_documents_kept_in_process_still_follow_purges(client, db):
+    from api.caching import local_bodies
+    from tests.api.test_json_scale import build_big_project
+
+    project = build_big_project("large", releases=150, files_per_release=3)
+    first = client.get("/pypi/large/json")
+    assert len(first.content) > local_bodies.MIN_SIZE  # kept in this process too
+    assert client.get("/pypi/large/json").content == first.content
+    assert client.get("/pypi/large/json", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+    Release.objects.filter(project=project).update(summary="edited")
+    purge_keys_now([project_key("large")])
+    after = client.get("/pypi/large/json")
+    assert json.loads(after.content)["info"]["summary"] == "edited"
+    assert after["ETag"] != first["ETag"]
+    assert client.get("/pypi/large/json", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
