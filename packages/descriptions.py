@@ -36,6 +36,8 @@ def _parse_content_type(content_type: str) -> tuple[str, dict[str, str]]:
 
 def render_description_html(text: str, content_type: str) -> str | None:
     """HTML for a description, or None when it does not render (bad reST)."""
+    if not text.strip():
+        return ""
     mimetype, params = _parse_content_type(content_type)
     if mimetype == "text/markdown":
         return readme_renderer.markdown.render(text, variant=params.get("variant", "GFM"))
