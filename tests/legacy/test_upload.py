@@ -431,3 +431,38 @@ def test_accepts_file_part_without_content_type_as_uv_sends_it(client, token):
     response = post_upload(client, token, filename, content, metadata, content_type="")
 
     assert response.status_code == 200
+
+
+def test_repeated_fields_are_all_kept(client, token):
+    filename, content, metadata = make_wheel("hello", "1.0")
+
+    response = post_upload(
+        client, token, filename, content, metadata,
+        classifiers=["Framework :: Django", "Programming Language :: Python :: 3"],
+        requires_dist=["requests>=2", 'rich; extra == "cli"'],
+        provides_extra=["cli"],
+        project_urls=["Source, https://example.com/src", "Docs, https://example.com/docs"],
+        dynamic=["Requires-Dist"],
+        platform="any",
+    )
+
+    assert response.status_code == 200, response.reason_phrase
+    release = Release.objects.get()
+    assert release.classifiers == ["Framework :: Django", "Programming Language :: Python :: 3"]
+    assert release.requires_dist == ["requests>=2", 'rich; extra == "cli"']
+    assert release.provides_extra == ["cli"]
+    assert release.project_urls == ["Source, https://example.com/src",
+                                    "Docs, https://example.com/docs"]
+    assert release.dynamic == ["Requires-Dist"]
+    assert release.platforms == ["any"]
+
+
+def test_unknown_value_and_empty_fields_count_as_absent(client, token):
+    filename, content, metadata = make_wheel("hello", "1.0")
+
+    response = post_upload(client, token, filename, content, metadata,
+                           author="UNKNOWN", home_page="", summary="  ")
+
+    assert response.status_code == 200, response.reason_phrase
+    release = Release.objects.get()
+    assert (release.author, release.home_page, release.summary) == ("", "", "")
