@@ -43,7 +43,8 @@ def _limiter() -> strategies.MovingWindowRateLimiter:
         if uri == "memory://":
             store = storage.MemoryStorage()
         else:
-            prefix = f"{getattr(settings, 'CACHE_KEY_PREFIX', '') or 'indexsite'}:LIMITS"
+            cache_prefix = settings.CACHES.get("default", {}).get("KEY_PREFIX") or "indexsite"
+            prefix = f"{cache_prefix}:LIMITS"
             store = storage.RedisStorage(
                 uri, key_prefix=prefix, socket_connect_timeout=0.5, socket_timeout=0.5
             )

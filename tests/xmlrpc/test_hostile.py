@@ -96,7 +96,7 @@ def test_fifty_megabyte_body_is_refused_before_parsing(post_xml, rpc):
     assert rpc.changelog_last_serial() is None
 
 
-def test_body_without_content_length_is_not_read(settings, db):
+def test_body_without_content_length_is_not_read():
     """A chunked body carries no Content-Length: Django's WSGI request gives it
     no bytes, so nothing is read and the call is a parse error."""
     stream = io.BytesIO(b"<methodCall>" + b" " * 10_000_000)
