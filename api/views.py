@@ -21,7 +21,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.views import APIView
 
 from api.caching import PROJECT_ROUTE, cached_document, document_key, release_route
-from api.renderers import PyPIJSONRenderer, render_pypi_json
+from api.renderers import PyPIJSONRenderer
 from api.serializers import (
     NotFoundSerializer,
     ProjectDocumentSerializer,
@@ -254,7 +254,7 @@ class _PyPIJSONView(APIView):
                 document,
                 context={"base_url": settings.INDEX_BASE_URL, "file_url": _file_url_builder()},
             )
-            body = render_pypi_json(serializer.data)
+            body = PyPIJSONRenderer().render(serializer.data)
             return body, etag_of(body)
 
         found = cached_document(

@@ -269,3 +269,10 @@ def test_metadata_fields_keep_pypi_names_and_order(client, db):
     assert wheel["url"].startswith("http://127.0.0.1:8000/packages/")
     assert wheel["url"].endswith("/full-1.0-py3-none-any.whl")
     assert wheel["digests"]["md5"] == wheel["md5_digest"]
+
+
+def test_only_get_and_head_are_served(client, tinyproj):
+    for method in (client.post, client.put, client.delete, client.options):
+        response = method("/pypi/tinyproj/json")
+        assert response.status_code == 405, method
+        assert response["Content-Type"] == "application/json"
