@@ -172,10 +172,10 @@ def _requested_range(request, size: int, etag: str):
         end = int(last) if last != "" else size - 1
     except ValueError:
         return None
-    if start < 0 or end < start:
-        return None
     if start >= size:
         return "unsatisfiable"
+    if start < 0 or end < start:
+        return None
     return start, min(end, size - 1)
 
 

@@ -7,6 +7,8 @@ instances: one query for the project row, one for all its files."""
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
+
 from packages.models import File, Project, ProjectStatus
 from packages.names import normalize_name
 
@@ -31,15 +33,24 @@ class SimpleProject:
     status_reason: str
 
 
+_SIMPLE_PROJECT_SQL = None
+
+
 def find_simple_project(normalized_name: str) -> SimpleProject | None:
     """The visible project with this (already normalized) name, as a small
-    record: one indexed query, no model instance."""
-    row = (
-        visible_projects()
-        .filter(normalized_name=normalized_name)
-        .values_list("id", "name", "normalized_name", "last_serial", "status", "status_reason")
-        .first()
-    )
+    record: one indexed query, no model instance. Raw SQL because this runs on
+    every simple page request and the ORM's query building costs more than the
+    query itself."""
+    global _SIMPLE_PROJECT_SQL
+    if _SIMPLE_PROJECT_SQL is None:
+        _SIMPLE_PROJECT_SQL = (
+            "SELECT id, name, normalized_name, last_serial, status, status_reason "
+            f"FROM {connection.ops.quote_name(Project._meta.db_table)} "
+            "WHERE normalized_name = %s AND status <> %s"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(_SIMPLE_PROJECT_SQL, [normalized_name, ProjectStatus.QUARANTINED.value])
+        row = cursor.fetchone()
     return SimpleProject(*row) if row is not None else None
 
 

@@ -1,0 +1,376 @@
+"""Benchmark of the simple repository API against nginx serving the same pages.
+
+    .venv/bin/python bench/simple_bench.py [--reuse] [--duration 10]
+
+Needs PostgreSQL (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/indexsite_bench;
+the database is dropped and re-created unless --reuse), Redis (BENCH_CACHE_URL,
+default redis://127.0.0.1:6379/5, flushed), ``wrk`` and ``nginx`` on PATH
+(``apt-get install wrk nginx``). It
+
+1. fills the database with 100,000 projects, 1,000 of which have 10 files each;
+2. starts gunicorn (workers = cores) and measures, with wrk spreading requests
+   over the 1,000 projects (a Lua script picks one at random per request, with
+   pip's Accept header), requests/s and p50/p99 latency of /simple/<project>/ at
+   concurrency 1 and 16;
+3. times /simple/ (100,000 projects): warm, first after a gunicorn restart
+   (Redis still warm), and first after a restart with Redis flushed (rendered
+   from the database);
+4. writes the same pages to disk, serves them with nginx (workers = cores) and
+   runs the same measurements, then prints a table with our/nginx ratios.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/indexsite_bench"
+)
+CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/5")
+GUNICORN_PORT = 8765
+NGINX_PORT = 8766
+PROJECTS = 100_000
+PROJECTS_WITH_FILES = 1_000
+RELEASES_PER_PROJECT = 5  # x 2 files (wheel + sdist) = 10 files
+PIP_ACCEPT = (
+    "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, "
+    "text/html; q=0.01"
+)
+
+LUA = r"""
+local names = {}
+for line in io.lines(os.getenv("BENCH_NAMES")) do names[#names + 1] = line end
+local accept = os.getenv("BENCH_ACCEPT")
+local suffix = os.getenv("BENCH_SUFFIX") or ""
+math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+request = function()
+  local name = names[math.random(#names)]
+  return wrk.format("GET", "/simple/" .. name .. "/" .. suffix, {["Accept"] = accept})
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %d %d %d %d %d\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
+
+
+def env():
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "indexsite.settings",
+        "DATABASE_URL": DATABASE_URL,
+        "CACHE_URL": CACHE_URL,
+        "SECRET_KEY": "bench-only-secret-key",
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "INDEX_DATA_DIR": str(Path(tempfile.gettempdir()) / "indexsite-bench-data"),
+    }
+
+
+def run(cmd, **kwargs):
+    return subprocess.run(cmd, check=True, env=env(), cwd=ROOT, **kwargs)
+
+
+def reset_database():
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    admin_url = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
+    run(["psql", admin_url, "-q", "-c", f"DROP DATABASE IF EXISTS {name}"])
+    run(["psql", admin_url, "-q", "-c", f"CREATE DATABASE {name}"])
+    run([sys.executable, "manage.py", "migrate", "-v", "0"])
+
+
+def populate():
+    """Rows only (the pages never read file bytes): bulk inserts, a few seconds."""
+    os.environ.update(env())
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.utils import timezone
+
+    from packages.models import File, JournalEntry, Project, Release
+    from packages.names import normalize_name, ultranormalize_name
+
+    started = time.perf_counter()
+    now = timezone.now()
+    names = [f"Bench_Project.{i:06d}" for i in range(PROJECTS)]
+    JournalEntry.objects.bulk_create(
+        [JournalEntry(name=n, action="create", submitted_date=now) for n in names],
+        batch_size=5000,
+    )
+    first_serial = JournalEntry.objects.order_by("id").values_list("id", flat=True).first()
+    Project.objects.bulk_create(
+        [
+            Project(name=n, normalized_name=normalize_name(n),
+                    ultranormalized_name=ultranormalize_name(n), last_serial=first_serial + i)
+            for i, n in enumerate(names)
+        ],
+        batch_size=5000,
+    )
+    with_files = list(
+        Project.objects.order_by("id").values_list("id", "normalized_name")[:PROJECTS_WITH_FILES]
+    )
+    releases = Release.objects.bulk_create(
+        [
+            Release(project_id=pid, version=f"1.{v}", canonical_version=f"1.{v}",
+                    requires_python=">=3.8", summary="bench")
+            for pid, _ in with_files for v in range(RELEASES_PER_PROJECT)
+        ],
+        batch_size=5000,
+    )
+    files = []
+    for release in releases:
+        for kind, filename in (
+            ("bdist_wheel", f"p{release.project_id}-{release.version}-py3-none-any.whl"),
+            ("sdist", f"p{release.project_id}-{release.version}.tar.gz"),
+        ):
+            digest = f"{release.project_id:016x}{release.version}{kind}".ljust(64, "0")[:64]
+            files.append(File(
+                release=release, filename=filename, packagetype=kind,
+                python_version="py3" if kind == "bdist_wheel" else "source",
+                requires_python=">=3.8", size=12345, md5_digest=digest[:32],
+                sha256_digest=digest, blake2_256_digest=digest,
+                path=f"packages/{digest[:2]}/{digest[2:4]}/{digest[4:]}/{filename}",
+                metadata_sha256=digest if kind == "bdist_wheel" else "",
+            ))
+    File.objects.bulk_create(files, batch_size=5000)
+    print(f"populated {PROJECTS} projects, {len(files)} files in "
+          f"{time.perf_counter() - started:.1f}s", flush=True)
+
+
+def project_names() -> list[str]:
+    out = subprocess.run(
+        ["psql", DATABASE_URL, "-At", "-c",
+         "SELECT p.normalized_name FROM packages_project p WHERE EXISTS "
+         "(SELECT 1 FROM packages_release r WHERE r.project_id = p.id) ORDER BY p.id"],
+        check=True, capture_output=True, text=True,
+    ).stdout.split()
+    return out
+
+
+def wait_for(url: str, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).read(1)
+            return
+        except urllib.error.HTTPError:
+            return  # any HTTP answer means the server is up
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+class Gunicorn:
+    def __init__(self, workers: int, worker_class: str):
+        self.workers = workers
+        self.worker_class = worker_class
+        self.process = None
+
+    def start(self):
+        cmd = [
+            str(Path(sys.executable).parent / "gunicorn"), "indexsite.wsgi",
+            "-b", f"127.0.0.1:{GUNICORN_PORT}", "-w", str(self.workers),
+            "-k", self.worker_class, "--backlog", "2048", "--log-level", "warning",
+        ]
+        if self.worker_class == "gthread":
+            cmd += ["--threads", "1", "--keep-alive", "30"]
+        self.process = subprocess.Popen(cmd, env=env(), cwd=ROOT)
+        try:
+            wait_for(f"http://127.0.0.1:{GUNICORN_PORT}/simple/no-such-project-here/")
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self):
+        if self.process is not None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
+            self.process = None
+
+
+def start_nginx(root: Path, workers: int) -> subprocess.Popen:
+    conf = root / "nginx.conf"
+    conf.write_text(f"""
+worker_processes {workers};
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+daemon off;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 100000;
+    client_body_temp_path {root}/tmp;
+    proxy_temp_path {root}/tmp;
+    fastcgi_temp_path {root}/tmp;
+    uwsgi_temp_path {root}/tmp;
+    scgi_temp_path {root}/tmp;
+    server {{
+        listen 127.0.0.1:{NGINX_PORT};
+        root {root}/www;
+        default_type application/vnd.pypi.simple.v1+json;
+        location /simple/ {{ index index.json; etag on; add_header Vary Accept; }}
+    }}
+}}
+""")
+    (root / "tmp").mkdir(exist_ok=True)
+    process = subprocess.Popen(["nginx", "-c", str(conf)])
+    wait_for(f"http://127.0.0.1:{NGINX_PORT}/simple/")
+    return process
+
+
+def wrk(port: int, names_file: Path, connections: int, duration: int) -> dict:
+    script = names_file.parent / "spread.lua"
+    script.write_text(LUA)
+    threads = min(connections, 2)
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
+         "--timeout", "5s", "-s", str(script), f"http://127.0.0.1:{port}"],
+        check=True, capture_output=True, text=True,
+        env={**os.environ, "BENCH_NAMES": str(names_file), "BENCH_ACCEPT": PIP_ACCEPT},
+    ).stdout
+    line = next(line for line in out.splitlines() if line.startswith("RESULT"))
+    requests, duration_us, p50, p99, errors = (int(x) for x in line.split()[1:])
+    return {"rps": requests / (duration_us / 1e6), "p50_ms": p50 / 1000, "p99_ms": p99 / 1000,
+            "errors": errors, "requests": requests}
+
+
+def median_run(runs: list[dict]) -> dict:
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
+def time_get(url: str, accept: str = "text/html") -> tuple[float, int]:
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=60) as response:
+        size = len(response.read())
+    return time.perf_counter() - started, size
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reuse", action="store_true", help="keep the populated database")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating runs per server")
+    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
+    args = parser.parse_args()
+    for tool in ("wrk", "nginx", "psql", "redis-cli"):
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} not found: apt-get install wrk nginx postgresql-client redis-tools")
+    cores = os.cpu_count() or 1
+    if not args.reuse:
+        reset_database()
+        populate()
+    names = project_names()
+    work = Path(tempfile.mkdtemp(prefix="indexsite-bench-"))
+    work.chmod(0o755)  # nginx workers run as an unprivileged user
+    names_file = work / "names.txt"
+    names_file.write_text("\n".join(names) + "\n")
+    cache_db = CACHE_URL.rsplit("/", 1)[1]
+    subprocess.run(["redis-cli", "-n", cache_db, "FLUSHDB"], check=True, capture_output=True)
+
+    results = {}
+    server = Gunicorn(cores, args.worker_class)
+    server.start()
+    nginx = None
+    try:
+        base = f"http://127.0.0.1:{GUNICORN_PORT}"
+        # Cold index first (nothing cached anywhere): rendered from the database.
+        results["index_cold"], index_size = time_get(f"{base}/simple/")
+        results["index_warm"] = statistics.median(
+            time_get(f"{base}/simple/")[0] for _ in range(7)
+        )
+        results["index_json_warm"] = statistics.median(
+            time_get(f"{base}/simple/", "application/vnd.pypi.simple.v1+json")[0]
+            for _ in range(5)
+        )
+        # Pages into the caches and onto disk for nginx.
+        www = work / "www"
+        for name in names:
+            request = urllib.request.Request(f"{base}/simple/{name}/",
+                                             headers={"Accept": PIP_ACCEPT})
+            body = urllib.request.urlopen(request).read()
+            page = www / "simple" / name
+            page.mkdir(parents=True)
+            (page / "index.json").write_bytes(body)
+        index_body = urllib.request.urlopen(f"{base}/simple/").read()
+        (www / "simple" / "index.json").write_bytes(index_body)
+        nginx = start_nginx(work, cores)
+        nginx_base = f"http://127.0.0.1:{NGINX_PORT}"
+        results["nginx_index_first"] = time_get(f"{nginx_base}/simple/")[0]
+        results["nginx_index_warm"] = statistics.median(
+            time_get(f"{nginx_base}/simple/")[0] for _ in range(7)
+        )
+        # The machine is shared and noisy: alternate short runs of both servers
+        # and keep the median of each, so that both see the same conditions.
+        for connections in (1, 16):
+            wrk(GUNICORN_PORT, names_file, connections, 2)  # warm-up of every worker
+            wrk(NGINX_PORT, names_file, connections, 1)
+            ours, theirs = [], []
+            for _ in range(args.rounds):
+                ours.append(wrk(GUNICORN_PORT, names_file, connections, args.duration))
+                theirs.append(wrk(NGINX_PORT, names_file, connections, args.duration))
+                print(f"c={connections}: indexsite {ours[-1]} nginx {theirs[-1]}", flush=True)
+            results[f"ours_c{connections}"] = median_run(ours)
+            results[f"nginx_c{connections}"] = median_run(theirs)
+        server.stop()
+        server.start()
+        results["index_restart"] = time_get(f"{base}/simple/")[0]
+        server.stop()
+        subprocess.run(["redis-cli", "-n", cache_db, "FLUSHDB"], check=True,
+                       capture_output=True)
+        server.start()
+        results["index_restart_flushed"] = time_get(f"{base}/simple/")[0]
+    finally:
+        server.stop()
+        if nginx is not None:
+            nginx.send_signal(signal.SIGQUIT)
+            nginx.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+
+    print_report(results, cores, args.worker_class, index_size, len(names))
+    print(json.dumps(results, indent=1))
+
+
+def print_report(r: dict, cores: int, worker_class: str, index_size: int, projects: int):
+    print(f"\nsimple API benchmark: {cores} cores, gunicorn {cores} {worker_class} workers, "
+          f"PostgreSQL + Redis; {projects} projects x 10 files; /simple/ = {PROJECTS} projects "
+          f"({index_size / 1e6:.1f} MB HTML)\n")
+    print("| measure | indexsite | nginx static | indexsite/nginx |")
+    print("|---|---|---|---|")
+    for c in (1, 16):
+        ours, theirs = r[f"ours_c{c}"], r[f"nginx_c{c}"]
+        print(f"| /simple/<project>/ c={c} req/s | {ours['rps']:.0f} | {theirs['rps']:.0f} | "
+              f"{ours['rps'] / theirs['rps']:.2f} |")
+        for p in ("p50", "p99"):
+            print(f"| /simple/<project>/ c={c} {p} ms | {ours[p + '_ms']:.2f} | "
+                  f"{theirs[p + '_ms']:.2f} | {ours[p + '_ms'] / max(theirs[p + '_ms'], 0.001):.1f} |")
+    print(f"| /simple/ warm, s | {r['index_warm']:.3f} | {r['nginx_index_warm']:.3f} | "
+          f"{r['index_warm'] / r['nginx_index_warm']:.1f} |")
+    print(f"| /simple/ JSON warm, s | {r['index_json_warm']:.3f} | | |")
+    print(f"| /simple/ first after restart (Redis warm), s | {r['index_restart']:.3f} | "
+          f"{r['nginx_index_first']:.3f} | {r['index_restart'] / r['nginx_index_first']:.1f} |")
+    print(f"| /simple/ first after restart, Redis flushed, s | "
+          f"{r['index_restart_flushed']:.3f} | | |")
+    print(f"| /simple/ first ever (cold render), s | {r['index_cold']:.3f} | | |")
+    errors = r["ours_c1"]["errors"] + r["ours_c16"]["errors"]
+    print(f"\nerrors: indexsite {errors}, nginx {r['nginx_c1']['errors'] + r['nginx_c16']['errors']}")
+
+
+if __name__ == "__main__":
+    main()

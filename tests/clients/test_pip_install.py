@@ -1,0 +1,147 @@
+"""Real pip and uv against the live server's simple API: install into fresh
+virtual environments, download with hash verification, Requires-Python and
+yank handling (PEP 503/592/691)."""
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from packages.models import File
+from packages.storage import distributions_storage
+from packages.yanking import yank_release
+from tests.factories import publish
+
+pytestmark = [pytest.mark.clients, pytest.mark.django_db(transaction=True)]
+
+BIN = Path(sys.executable).parent
+CACHE = Path(os.environ.get("INDEXSITE_TEST_CACHE", Path.home() / ".cache" / "indexsite-tests"))
+# Clients must not find credentials, caches or configuration of the machine.
+CLIENT_ENV = {
+    "PATH": os.environ.get("PATH", ""),
+    "HOME": "/nonexistent",
+    "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    "PIP_CONFIG_FILE": os.devnull,
+    "PIP_NO_CACHE_DIR": "1",
+    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    "PIP_NO_INPUT": "1",
+    "UV_NO_CONFIG": "1",
+    "UV_NO_CACHE": "1",
+    "UV_KEYRING_PROVIDER": "disabled",
+    "NO_COLOR": "1",
+}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_simple_pages():
+    from legacy.simple_pages import clear_local_cache
+
+    clear_local_cache()
+    yield
+    clear_local_cache()
+
+
+@pytest.fixture
+def index_url(live_server):
+    return f"{live_server.url}/simple/"
+
+
+@pytest.fixture
+def venv(tmp_path) -> Path:
+    """A fresh virtual environment without pip (created in a fraction of a second);
+    pip and uv install into it from the outside."""
+    path = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
+    return path
+
+
+def pip(*args, timeout=120):
+    return subprocess.run(
+        [str(BIN / "python"), "-m", "pip", *args], env=CLIENT_ENV, capture_output=True,
+        text=True, timeout=timeout,
+    )
+
+
+def uv(*args, timeout=120):
+    return subprocess.run(
+        [str(BIN / "uv"), *args], env=CLIENT_ENV, capture_output=True, text=True,
+        timeout=timeout,
+    )
+
+
+def installed_version(venv: Path, module: str) -> str:
+    return subprocess.run(
+        [str(venv / "bin" / "python"), "-c", f"import {module}; print({module}.VERSION)"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+
+
+def test_pip_installs_into_a_fresh_venv(index_url, venv):
+    publish("Demo.Pkg", "1.0")
+    publish("Demo.Pkg", "1.1")
+    result = pip("--python", str(venv / "bin" / "python"), "install",
+                 "--index-url", index_url, "Demo.Pkg==1.0")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert installed_version(venv, "demo_pkg") == "1.0"
+
+
+def test_uv_pip_installs_into_a_fresh_venv(index_url, venv):
+    publish("uv-demo", "1.0")
+    publish("uv-demo", "2.0")
+    result = uv("pip", "install", "--python", str(venv / "bin" / "python"),
+                "--index-url", index_url, "uv-demo==1.0")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert installed_version(venv, "uv_demo") == "1.0"
+    result = uv("pip", "install", "--python", str(venv / "bin" / "python"),
+                "--index-url", index_url, "--upgrade", "uv-demo")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert installed_version(venv, "uv_demo") == "2.0"
+
+
+def test_pip_download_gets_the_file_and_verifies_its_hash(index_url, tmp_path):
+    publish("dl-demo", "1.0", sdist=False)
+    wheel = File.objects.get()
+    result = pip("download", "--no-deps", "--index-url", index_url, "-d", str(tmp_path / "d"),
+                 "dl-demo==1.0")
+    assert result.returncode == 0, result.stdout + result.stderr
+    downloaded = tmp_path / "d" / wheel.filename
+    assert hashlib.sha256(downloaded.read_bytes()).hexdigest() == wheel.sha256_digest
+    # pip checks the #sha256 fragment: bytes that do not match are refused.
+    storage_path = Path(distributions_storage().path(wheel.path))
+    content = storage_path.read_bytes()
+    storage_path.write_bytes(b"tampered" + content[8:])
+    result = pip("download", "--no-deps", "--index-url", index_url,
+                 "-d", str(tmp_path / "again"), "dl-demo==1.0")
+    assert result.returncode != 0
+    assert "HASHES" in result.stderr.upper() or "hash" in result.stderr.lower()
+
+
+def test_pip_skips_a_release_requiring_a_newer_python(index_url, tmp_path):
+    publish("rp-demo", "1.0", requires_python=">=3.8")
+    publish("rp-demo", "2.0", requires_python=">=3.99")
+    result = pip("download", "--no-deps", "--index-url", index_url, "-d", str(tmp_path / "a"),
+                 "rp-demo")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [p.name for p in (tmp_path / "a").iterdir()] == ["rp_demo-1.0-py3-none-any.whl"]
+    pinned = pip("download", "--no-deps", "--index-url", index_url, "-d", str(tmp_path / "b"),
+                 "rp-demo==2.0")
+    assert pinned.returncode != 0
+    assert "Requires-Python" in pinned.stderr or "requires a different Python" in pinned.stderr
+
+
+def test_yanked_release_is_skipped_unless_pinned(index_url, tmp_path):
+    publish("yank-demo", "1.0", sdist=False)
+    bad = publish("yank-demo", "2.0", sdist=False)
+    yank_release(bad, reason="broken")
+    result = pip("download", "--no-deps", "--index-url", index_url, "-d", str(tmp_path / "a"),
+                 "yank-demo")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [p.name for p in (tmp_path / "a").iterdir()] == ["yank_demo-1.0-py3-none-any.whl"]
+    pinned = pip("download", "--no-deps", "--index-url", index_url, "-d", str(tmp_path / "b"),
+                 "yank-demo==2.0")
+    assert pinned.returncode == 0, pinned.stdout + pinned.stderr
+    assert [p.name for p in (tmp_path / "b").iterdir()] == ["yank_demo-2.0-py3-none-any.whl"]
+    assert "yanked" in (pinned.stdout + pinned.stderr).lower()
