@@ -8,7 +8,6 @@ import re
 
 import pytest
 from django.db import transaction
-from django.test.utils import CaptureQueriesContext
 
 from packages.caching import purge_keys_now
 from packages.journal import last_serial, record_journal_entry
