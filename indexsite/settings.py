@@ -57,6 +57,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+# Simple API hot path (legacy/middleware.py): project pages are answered right
+# after the read-auth check, skipping session/CSRF/auth/messages work they never use.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("packages.middleware.ReadAuthMiddleware") + 1,
+    "legacy.middleware.SimplePagesMiddleware",
+)
 
 ROOT_URLCONF = "indexsite.urls"
 WSGI_APPLICATION = "indexsite.wsgi.application"
