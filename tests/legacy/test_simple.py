@@ -429,3 +429,28 @@ def test_index_rerenders_after_all_projects_purge(client, db):
     Project.objects.filter(name="curated").update(status=ProjectStatus.QUARANTINED)
     purge_keys_now(["all-projects"])
     assert b"curated" not in body_of(client.get("/simple/"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_page_survives_a_database_connection_that_died_between_requests(client):
+    """The hot query skips Django's per-request SELECT 1 health check; a dead
+    persistent connection is replaced and the query retried instead."""
+    from django.db import connection, connections
+
+    publish("sturdy", "1.0")
+    assert client.get("/simple/sturdy/").status_code == 200
+    if connection.vendor == "postgresql":
+        pid = connection.connection.info.backend_pid
+        killer = connections.create_connection("default")
+        try:
+            with killer.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        finally:
+            killer.close()
+    else:  # SQLite has no server to lose; a closed connection is reopened
+        connection.close()
+    response = client.get("/simple/sturdy/")
+    assert response.status_code == 200
+    assert b"sturdy-1.0.tar.gz" in response.content
+    if connection.vendor == "postgresql":
+        assert connection.connection.info.backend_pid != pid
