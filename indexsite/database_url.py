@@ -1,5 +1,6 @@
 """Turn DATABASE_URL into Django's DATABASES entry (PostgreSQL or SQLite)."""
 
+import os
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -23,7 +24,8 @@ def database_from_url(url: str, *, sqlite_default: Path) -> dict:
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
             "OPTIONS": dict(parse_qsl(parts.query)),
-            "CONN_MAX_AGE": 60,
+            # Persistent connections; 0 closes each at the end of its request.
+            "CONN_MAX_AGE": int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
             "CONN_HEALTH_CHECKS": True,
         }
     if parts.scheme == "sqlite":

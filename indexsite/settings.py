@@ -166,6 +166,8 @@ INDEX_ALLOW_PASSWORD_UPLOAD = env_bool("INDEX_ALLOW_PASSWORD_UPLOAD", False)
 # PyPI refuses new files for releases older than 14 days; 0 switches that off.
 INDEX_OLD_RELEASE_UPLOAD_DAYS = env_int("INDEX_OLD_RELEASE_UPLOAD_DAYS", 0)
 INDEX_ONE_SDIST_PER_RELEASE = env_bool("INDEX_ONE_SDIST_PER_RELEASE", False)
+# PyPI accepts wheels only for its list of platform tags (no plain linux_x86_64).
+INDEX_PYPI_PLATFORM_TAGS_ONLY = env_bool("INDEX_PYPI_PLATFORM_TAGS_ONLY", False)
 # Largest uncompressed/compressed ratio accepted for a member of an archive.
 INDEX_MAX_COMPRESSION_RATIO = env_int("INDEX_MAX_COMPRESSION_RATIO", 50)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

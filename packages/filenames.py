@@ -5,6 +5,7 @@ follows PyPI's so that users find the same answers in PyPI's documentation."""
 
 import re
 
+from django.conf import settings
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -90,7 +91,9 @@ def check_wheel_filename(filename: str, *, project_name: str, version: str) -> N
         name, wheel_version, _build, tags = parse_wheel_filename(filename)
     except InvalidWheelFilename as exc:
         raise UploadRejected(f"Invalid wheel filename: {exc}") from None
-    for tag in tags:
+    # PyPI's list of platform tags is its policy, not the protocol: a private
+    # index usually hosts wheels built for its own machines (linux_x86_64).
+    for tag in tags if settings.INDEX_PYPI_PLATFORM_TAGS_ONLY else ():
         if not _PLATFORM_TAGS.match(tag.platform):
             raise UploadRejected(
                 f"Binary wheel '{filename}' has an unsupported platform tag '{tag.platform}'."
