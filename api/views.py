@@ -28,20 +28,12 @@ from api.serializers import (
     ReleaseDocumentSerializer,
 )
 from packages.caching import project_key
+from packages.headers import API_CORS_HEADERS
 from packages.models import File, Release, Role
 from packages.queries import find_visible_project
 from packages.storage import stored_url
 from packages.versions import canonical_version, latest_index
 
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Headers": (
-        "Content-Type, If-Match, If-Modified-Since, If-None-Match, If-Unmodified-Since"
-    ),
-    "Access-Control-Allow-Methods": "GET",
-    "Access-Control-Max-Age": "86400",
-    "Access-Control-Expose-Headers": "X-PyPI-Last-Serial",
-}
 CACHE_CONTROL = "max-age=900, public"
 SURROGATE_CONTROL = "max-age=86400, stale-while-revalidate=300, stale-if-error=86400"
 NOT_FOUND_BODY = b'{"message": "Not Found"}'
@@ -73,7 +65,7 @@ def etag_of(body: bytes) -> str:
 
 def not_found() -> HttpResponse:
     response = HttpResponse(NOT_FOUND_BODY, status=404, content_type="application/json")
-    for header, value in CORS_HEADERS.items():
+    for header, value in API_CORS_HEADERS.items():
         response[header] = value
     return response
 
@@ -235,7 +227,7 @@ class _PyPIJSONView(APIView):
         response["Cache-Control"] = CACHE_CONTROL
         response["Surrogate-Control"] = SURROGATE_CONTROL
         response["Surrogate-Key"] = " ".join(keys)
-        for header, value in CORS_HEADERS.items():
+        for header, value in API_CORS_HEADERS.items():
             response[header] = value
 
     def _redirect(self, project, path: str):

@@ -22,20 +22,12 @@ from django.views.decorators.http import require_safe
 
 from feeds.feeds import LatestUpdatesFeed, NewestPackagesFeed, ProjectReleasesFeed
 from packages.caching import ALL_PROJECTS, project_key
+from packages.headers import API_CORS_HEADERS
 from packages.journal import last_serial
 from packages.queries import find_visible_project
 
 CACHE_TIMEOUT = 24 * 3600
 
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Headers": (
-        "Content-Type, If-Match, If-Modified-Since, If-None-Match, If-Unmodified-Since"
-    ),
-    "Access-Control-Allow-Methods": "GET",
-    "Access-Control-Max-Age": "86400",
-    "Access-Control-Expose-Headers": "X-PyPI-Last-Serial",
-}
 
 # Surrogate-Control as Warehouse's origin_cache decorators (only sent when a CDN is configured).
 GLOBAL_SURROGATE_CONTROL = "max-age=86400, stale-while-revalidate=86400, stale-if-error=432000"
@@ -58,7 +50,7 @@ def _etag_matches(request, etag: str) -> bool:
 
 
 def _with_headers(response, *, surrogate_key: str, surrogate_control: str):
-    for name, value in CORS_HEADERS.items():
+    for name, value in API_CORS_HEADERS.items():
         response[name] = value
     if settings.INDEX_CDN_PURGE_URL:
         response["Surrogate-Control"] = surrogate_control

@@ -305,35 +305,30 @@ class ApiTokenAdmin(admin.ModelAdmin):
         self.message_user(request, f"Revoked {queryset.count()} token(s).")
 
 
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """For records nobody may edit: the journal and the filename registry."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(JournalEntry)
-class JournalEntryAdmin(admin.ModelAdmin):
+class JournalEntryAdmin(ViewOnlyAdmin):
     list_display = ("id", "name", "version", "action", "submitted_by", "submitted_date")
     search_fields = ("name", "action", "submitted_by")
     list_filter = ("submitted_date",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Filename)
-class FilenameAdmin(admin.ModelAdmin):
+class FilenameAdmin(ViewOnlyAdmin):
     list_display = ("filename", "created")
     search_fields = ("filename",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ProhibitedProjectName)
