@@ -373,6 +373,7 @@ def test_page_with_500_files_renders_in_two_queries(client, db, django_assert_ma
                     f"{digest[4:]}/{filename}", metadata_sha256=digest,
                 )
         record_journal_entry(project, "bulk")
+    client.get("/simple/other/")  # warms per-process state (e.g. the consumer policy)
     for accept in ("text/html", JSON):
         with django_assert_max_num_queries(2):
             response = client.get("/simple/big/", HTTP_ACCEPT=accept)
@@ -454,3 +455,21 @@ def test_page_survives_a_database_connection_that_died_between_requests(client):
     assert b"sturdy-1.0.tar.gz" in response.content
     if connection.vendor == "postgresql":
         assert connection.connection.info.backend_pid != pid
+
+
+def test_index_of_many_projects_is_rendered_from_one_streamed_query(
+    client, db, django_assert_max_num_queries
+):
+    Project.objects.bulk_create(
+        [Project(name=f"Bulk_{i:05d}", normalized_name=f"bulk-{i:05d}",
+                 ultranormalized_name=f"bulk{i:05d}", last_serial=i) for i in range(6000)]
+    )
+    client.get("/simple/bulk-00001/")  # warms per-process state (e.g. the consumer policy)
+    with django_assert_max_num_queries(2):  # the serial, then the rows in chunks
+        response = client.get("/simple/", HTTP_ACCEPT=JSON)
+        chunks = list(response.streaming_content)
+    assert len(chunks) > 1  # sent as it is built, not as one body
+    data = json.loads(b"".join(chunks))
+    assert len(data["projects"]) == 6000
+    assert data["projects"][0] == {"name": "Bulk_00000", "_last-serial": 0}
+    assert data["projects"][-1] == {"name": "Bulk_05999", "_last-serial": 5999}
