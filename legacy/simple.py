@@ -13,19 +13,12 @@ from django.views.decorators.http import require_safe
 from legacy import simple_pages
 from legacy.negotiation import choose_media_type
 from packages.caching import ALL_PROJECTS, project_key
+from packages.headers import API_CORS_HEADERS
 from packages.journal import last_serial
 from packages.names import normalize_name
 from packages.queries import find_simple_project
 
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "GET",
-    "Access-Control-Allow-Headers": (
-        "Content-Type, If-Match, If-Modified-Since, If-None-Match, If-Unmodified-Since"
-    ),
-    "Access-Control-Max-Age": "86400",
-    "Access-Control-Expose-Headers": "X-PyPI-Last-Serial",
-}
+CORS_HEADERS = API_CORS_HEADERS
 _SURROGATE_CONTROL = "max-age=86400, stale-while-revalidate=300, stale-if-error=86400"
 _INDEX_JSON_SURROGATE_CONTROL = "max-age=1800, stale-while-revalidate=300, stale-if-error=86400"
 
