@@ -26,7 +26,7 @@ from django.http import (
 )
 from django.utils.http import http_date
 
-from packages.queries import ServedFile, find_served_file
+from packages.queries import ServedFile, find_served_file, find_visible_file_path
 from packages.storage import open_stored, stored_url
 
 CACHE_CONTROL = "max-age=365000000, immutable, public"
@@ -93,6 +93,25 @@ def serve(request, path: str):
             size = handle.size
         response = _file_response(request, handle, size, etag, content_type)
     _file_headers(response, file, etag, is_metadata)
+    return response
+
+
+def redirect_predictable(request, python_version: str, letter: str, project: str,
+                         filename: str):
+    """``/packages/<python_version>/<first letter>/<project>/<filename>``: 302 to the
+    file's hashed URL (PyPI's "conveyor"; exact filename match, as PyPI's)."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    if filename.endswith(".asc"):
+        return _not_found(reason="missing signature file")
+    if letter not in (project[:1], project[:1].lower()):
+        return _not_found(reason="Incorrect project bucket")
+    path = find_visible_file_path(project, filename, python_version)
+    if path is None:
+        return _not_found(reason="no file found")
+    response = HttpResponseRedirect("/" + quote(path))
+    response["Cache-Control"] = "max-age=604800, public"
+    _add_cors(response)
     return response
 
 
@@ -208,8 +227,10 @@ def _etag_matches(request, etag: str) -> bool:
     return etag in (tag.strip().removeprefix("W/") for tag in header.split(","))
 
 
-def _not_found() -> HttpResponse:
+def _not_found(*, reason: str = "") -> HttpResponse:
     response = HttpResponse(b"404 Not Found", status=404, content_type="text/plain; charset=UTF-8")
+    if reason:
+        response["Reason"] = reason
     _add_cors(response)
     return response
 

@@ -12,4 +12,7 @@ urlpatterns = [
     # Distributions and their PEP 658 metadata: packages/<b2[:2]>/<b2[2:4]>/<b2[4:]>/<file>
     re_path(r"^packages/(?P<path>[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{60}/[^/]+)$", files.serve,
             name="file"),
+    # PyPI's predictable URLs ("conveyor"): 302 to the hashed URL above.
+    path("packages/<str:python_version>/<str:letter>/<str:project>/<str:filename>",
+         files.redirect_predictable, name="file-predictable"),
 ]

@@ -153,3 +153,18 @@ def find_served_file(path: str) -> ServedFile | None:
         .first()
     )
     return ServedFile(*row) if row is not None else None
+
+
+def find_visible_file_path(project_name: str, filename: str, python_version: str) -> str | None:
+    """Storage path of a visible project's file with this exact filename and
+    python_version (``source`` for sdists): the "conveyor" predictable URLs."""
+    return (
+        File.objects.filter(
+            filename=filename,
+            python_version=python_version,
+            release__project__normalized_name=normalize_name(project_name),
+        )
+        .exclude(release__project__status=ProjectStatus.QUARANTINED)
+        .values_list("path", flat=True)
+        .first()
+    )

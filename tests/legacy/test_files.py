@@ -189,3 +189,34 @@ def test_private_reads_make_file_responses_private(client, wheel, settings):
     assert response.status_code == 200
     assert "public" not in response["Cache-Control"]
     assert "private" in response["Cache-Control"]
+
+
+def test_predictable_url_redirects_to_the_hashed_url(client, wheel, sdist):
+    response = client.get(f"/packages/py3/s/Served/{wheel.filename}")
+    assert response.status_code == 302
+    assert response["Location"] == f"/{wheel.path}"
+    assert response["Cache-Control"] == "max-age=604800, public"
+    source = client.get(f"/packages/source/s/served/{sdist.filename}", follow=True)
+    assert source.status_code == 200
+    assert hashlib.sha256(body_of(source)).hexdigest() == sdist.sha256_digest
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/packages/py3/x/served/served-1.0-py3-none-any.whl", "Incorrect project bucket"),
+        ("/packages/source/s/served/served-1.0-py3-none-any.whl", "no file found"),
+        ("/packages/py3/s/served/served-9.9-py3-none-any.whl", "no file found"),
+        ("/packages/py3/o/other/served-1.0-py3-none-any.whl", "no file found"),
+        ("/packages/source/s/served/served-1.0.tar.gz.asc", "missing signature file"),
+    ],
+)
+def test_predictable_url_misses_are_404_with_a_reason(client, wheel, path, reason):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Reason"] == reason
+
+
+def test_predictable_url_of_a_quarantined_project_is_404(client, wheel):
+    Project.objects.update(status=ProjectStatus.QUARANTINED)
+    assert client.get(f"/packages/py3/s/served/{wheel.filename}").status_code == 404
