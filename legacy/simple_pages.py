@@ -13,6 +13,7 @@ trailing newline), so bodies are byte-stable.
 """
 
 import json
+import logging
 import threading
 import zlib
 from collections import OrderedDict
@@ -28,6 +29,8 @@ from packaging.version import InvalidVersion, Version
 from legacy.negotiation import TEXT_HTML, V1_HTML, V1_JSON
 from packages import caching
 from packages.queries import SimpleFile, SimpleProject, simple_index_rows, simple_project_files
+
+logger = logging.getLogger(__name__)
 
 API_VERSION = "1.4"
 # Bump when the rendered bytes change for the same data (part of keys and ETags).
@@ -180,12 +183,31 @@ def detail_body(project: SimpleProject, media_type: str) -> bytes:
     key = f"simple:d:{project.id}:{name}:{_detail_token(project, media_type)}"
     body = _local.get(key)
     if body is None:
-        body = cache.get(key)
+        body = _cache_get(key)
         if body is None:
             body = render_detail(project, media_type)
-            cache.set(key, body)
+            _cache_set(key, body)
         _local.put(key, body)
     return body
+
+
+# The shared cache only saves work: when it is unreachable pages are rendered
+# (pip keeps installing), and the error is logged.
+
+
+def _cache_get(key: str, default=None):
+    try:
+        return cache.get(key, default)
+    except Exception:
+        logger.warning("cache unavailable, rendering without it", exc_info=True)
+        return default
+
+
+def _cache_set(key: str, value) -> None:
+    try:
+        cache.set(key, value)
+    except Exception:
+        logger.warning("cache unavailable, page not stored", exc_info=True)
 
 
 # --- the index ----------------------------------------------------------------
@@ -197,7 +219,7 @@ _INDEX_GENERATION_KEY = "simple:index-generation"
 def index_generation() -> int:
     """Bumped by a purge of ``all-projects`` (a change that shows in the index
     without a journal entry, e.g. a curation change), so the index re-renders."""
-    return cache.get(_INDEX_GENERATION_KEY) or 0
+    return _cache_get(_INDEX_GENERATION_KEY) or 0
 
 
 def _purge_index(keys: list[str]) -> None:
@@ -223,7 +245,7 @@ def index_key(serial: int, generation: int, media_type: str) -> str:
 def cached_index(key: str) -> bytes | None:
     body = _local.get(key)
     if body is None:
-        body = cache.get(key)
+        body = _cache_get(key)
         if body is not None:
             _local.put(key, body)
     return body
@@ -237,7 +259,7 @@ def stream_index(key: str, serial: int, media_type: str) -> Iterator[bytes]:
         chunks.append(chunk)
         yield chunk
     body = b"".join(chunks)
-    cache.set(key, body)
+    _cache_set(key, body)
     _local.put(key, body)
 
 

@@ -473,3 +473,18 @@ def test_index_of_many_projects_is_rendered_from_one_streamed_query(
     assert len(data["projects"]) == 6000
     assert data["projects"][0] == {"name": "Bulk_00000", "_last-serial": 0}
     assert data["projects"][-1] == {"name": "Bulk_05999", "_last-serial": 5999}
+
+
+def test_pages_are_served_when_the_shared_cache_is_down(client, db, settings):
+    publish("resilient", "1.0")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    response = client.get("/simple/resilient/", HTTP_ACCEPT=JSON)
+    assert response.status_code == 200
+    assert len(json.loads(response.content)["files"]) == 2
+    index = client.get("/simple/")
+    assert index.status_code == 200 and b"resilient" in body_of(index)
