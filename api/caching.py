@@ -14,6 +14,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.cache import cache
 
+from packages.headers import if_none_match_names
 from packages.models import Project, Release
 
 # Bump when the body format changes, so cached bodies of the old format are ignored.
@@ -75,15 +76,6 @@ class _LocalBodies:
 local_bodies = _LocalBodies()
 
 
-def etag_matches(if_none_match: str, etag: str) -> bool:
-    """Whether an ``If-None-Match`` header value names ``etag`` (or is ``*``)."""
-    for candidate in if_none_match.split(","):
-        candidate = candidate.strip()
-        if candidate == "*" or candidate.removeprefix("W/") == etag:
-            return True
-    return False
-
-
 def cached_document(
     key: str, *, if_none_match: str, build: Callable[[], tuple[bytes, str] | None], timeout
 ) -> tuple[bytes | None, str] | None:
@@ -95,7 +87,7 @@ def cached_document(
     # The small ETag entry answers conditional requests and validates local copies.
     etag = cache.get(etag_key) if (local is not None or if_none_match) else None
     if etag is not None:
-        if etag_matches(if_none_match, etag):
+        if if_none_match_names(if_none_match, etag):
             return None, etag
         if local is not None and local[1] == etag:
             return local
@@ -109,7 +101,7 @@ def cached_document(
         cache.set(etag_key, cached[1], timeout)
     local_bodies.put(key, *cached)
     body, etag = cached
-    return (None, etag) if etag_matches(if_none_match, etag) else (body, etag)
+    return (None, etag) if if_none_match_names(if_none_match, etag) else (body, etag)
 
 
 def drop_project_documents(keys: list[str]) -> None:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_safe
 
 from feeds.feeds import LatestUpdatesFeed, NewestPackagesFeed, ProjectReleasesFeed
 from packages.caching import ALL_PROJECTS, project_key
-from packages.headers import API_CORS_HEADERS
+from packages.headers import API_CORS_HEADERS, request_etag_matches
 from packages.journal import last_serial
 from packages.queries import find_visible_project
 
@@ -41,12 +41,6 @@ _project_feed = ProjectReleasesFeed()
 def etag_for(body: bytes) -> str:
     """PyPI's strong ETag: base64 of the body's md5, padding stripped (caching.md §3)."""
     return '"' + base64.b64encode(hashlib.md5(body).digest()).decode().rstrip("=") + '"'
-
-
-def _etag_matches(request, etag: str) -> bool:
-    header = request.headers.get("If-None-Match", "")
-    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
-    return etag in candidates or "*" in candidates
 
 
 def _with_headers(response, *, surrogate_key: str, surrogate_control: str):
@@ -71,7 +65,7 @@ def _feed_response(request, *, cache_key, render, surrogate_key, surrogate_contr
         cached = (body, etag_for(body))
         cache.set(cache_key, cached, CACHE_TIMEOUT)
     body, etag = cached
-    if _etag_matches(request, etag):
+    if request_etag_matches(request, etag):
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(body, content_type=_updates_feed.feed_type.content_type)

@@ -50,6 +50,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "packages.consumer_middleware.ConsumerPolicyMiddleware",
     "packages.middleware.ReadAuthMiddleware",
+    # The simple API's hot path: project pages are answered here, skipping the
+    # session/CSRF/auth/messages work below that they never use.
+    "legacy.middleware.SimplePagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -57,12 +60,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
-# Simple API hot path (legacy/middleware.py): project pages are answered right
-# after the read-auth check, skipping session/CSRF/auth/messages work they never use.
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("packages.middleware.ReadAuthMiddleware") + 1,
-    "legacy.middleware.SimplePagesMiddleware",
-)
 
 ROOT_URLCONF = "indexsite.urls"
 WSGI_APPLICATION = "indexsite.wsgi.application"

@@ -26,6 +26,7 @@ from django.http import (
 )
 from django.utils.http import http_date
 
+from packages.headers import request_etag_matches
 from packages.queries import ServedFile, find_served_file, find_visible_file_path
 from packages.storage import open_stored, stored_url
 
@@ -78,7 +79,7 @@ def serve(request, path: str):
         _add_cors(response)
         return response
 
-    if request.META.get("HTTP_IF_NONE_MATCH") and _etag_matches(request, etag):
+    if request.META.get("HTTP_IF_NONE_MATCH") and request_etag_matches(request, etag):
         response = HttpResponse(status=304)
     elif settings.INDEX_FILES_ACCEL_REDIRECT:
         response = HttpResponse(content_type=content_type)
@@ -218,13 +219,6 @@ class _FileRange:
 
     def close(self):
         self._handle.close()
-
-
-def _etag_matches(request, etag: str) -> bool:
-    header = request.META.get("HTTP_IF_NONE_MATCH", "")
-    if header.strip() == "*":
-        return True
-    return etag in (tag.strip().removeprefix("W/") for tag in header.split(","))
 
 
 def _not_found(*, reason: str = "") -> HttpResponse:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 from legacy import simple_pages
 from legacy.negotiation import choose_media_type
 from packages.caching import ALL_PROJECTS, project_key
-from packages.headers import API_CORS_HEADERS
+from packages.headers import API_CORS_HEADERS, request_etag_matches
 from packages.journal import last_serial
 from packages.names import normalize_name
 from packages.queries import find_simple_project
@@ -30,17 +30,6 @@ def cache_control() -> str:
     return "max-age=600, public"
 
 
-def etag_matches(request, etag: str) -> bool:
-    """If-None-Match comparison (weak, as RFC 9110 requires for GET)."""
-    header = request.META.get("HTTP_IF_NONE_MATCH")
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    candidates = (tag.strip().removeprefix("W/") for tag in header.split(","))
-    return etag in candidates
-
-
 def not_found() -> HttpResponse:
     response = HttpResponse(b"404 Not Found", status=404, content_type="text/plain; charset=UTF-8")
     _add_cors(response)
@@ -53,7 +42,7 @@ def _content_type(media_type: str) -> str:
 
 
 def _page_response(request, body, *, media_type, etag, serial, surrogate_key, surrogate_control):
-    if etag_matches(request, etag):
+    if request_etag_matches(request, etag):
         response = HttpResponse(status=304)
     elif isinstance(body, bytes):
         response = HttpResponse(
@@ -92,7 +81,7 @@ def index(request):
     generation = simple_pages.index_generation()
     etag = simple_pages.index_etag(serial, generation, media_type)
     key = simple_pages.index_key(serial, generation, media_type)
-    body = None if etag_matches(request, etag) else simple_pages.cached_index(key)
+    body = None if request_etag_matches(request, etag) else simple_pages.cached_index(key)
     if body is None:
         body = simple_pages.stream_index(key, serial, media_type)
     surrogate_control = (
@@ -114,7 +103,7 @@ def detail(request, name: str):
         return _redirect(f"/simple/{quote(project.normalized_name)}/", request)
     media_type = choose_media_type(request)
     etag = simple_pages.detail_etag(project, media_type)
-    body = b"" if etag_matches(request, etag) else simple_pages.detail_body(project, media_type)
+    body = b"" if request_etag_matches(request, etag) else simple_pages.detail_body(project, media_type)
     return _page_response(
         request, body, media_type=media_type, etag=etag, serial=project.last_serial,
         surrogate_key=project_key(project.normalized_name), surrogate_control=_SURROGATE_CONTROL,

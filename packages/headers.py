@@ -11,3 +11,17 @@ API_CORS_HEADERS = {
     "Access-Control-Max-Age": "86400",
     "Access-Control-Expose-Headers": "X-PyPI-Last-Serial",
 }
+
+
+def if_none_match_names(header: str, etag: str) -> bool:
+    """Whether an ``If-None-Match`` value names ``etag`` or is ``*`` (weak
+    comparison, as RFC 9110 requires for GET and HEAD)."""
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate == "*" or candidate.removeprefix("W/") == etag:
+            return True
+    return False
+
+
+def request_etag_matches(request, etag: str) -> bool:
+    return if_none_match_names(request.META.get("HTTP_IF_NONE_MATCH", ""), etag)
