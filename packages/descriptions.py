@@ -12,7 +12,6 @@ from email.message import EmailMessage
 import readme_renderer.markdown
 import readme_renderer.rst
 import readme_renderer.txt
-from django.conf import settings
 
 from packages.errors import UploadRejected
 from packages.models import Release
@@ -49,15 +48,12 @@ def render_description_html(text: str, content_type: str) -> str | None:
 def check_description_renders(text: str, content_type: str) -> None:
     if not text or render_description_html(text, content_type) is not None:
         return
-    help_url = f"{settings.INDEX_BASE_URL}/help/#description-content-type"
     if content_type:
         raise UploadRejected(
-            f"The description failed to render for '{content_type}'. See {help_url} for "
-            "more information."
+            f"The description failed to render for '{content_type}'."
         )
     raise UploadRejected(
-        "The description failed to render in the default format of reStructuredText. "
-        f"See {help_url} for more information."
+        "The description failed to render in the default format of reStructuredText."
     )
 
 

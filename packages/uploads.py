@@ -89,10 +89,6 @@ def max_upload_size_ceiling() -> int:
     return max(settings.INDEX_MAX_FILE_SIZE, override)
 
 
-def _help(anchor: str) -> str:
-    return f"{settings.INDEX_BASE_URL}/help/#{anchor}"
-
-
 def _human_size(size: int) -> str:
     if size >= ONE_GIB and size % ONE_GIB == 0:
         return f"{size // ONE_GIB} GB"
@@ -191,18 +187,16 @@ def check_new_project_name(name: str) -> None:
     if normalized in _STDLIB_NAMES:
         raise UploadRejected(
             f"The name '{name}' isn't allowed (conflict with Python Standard Library module "
-            f"name). See {_help('project-name')} for more information."
+            "name)."
         )
     if ProhibitedProjectName.objects.filter(normalized_name=normalized).exists():
         raise UploadRejected(
-            f"The name '{name}' isn't allowed. See {_help('project-name')} for more "
-            "information."
+            f"The name '{name}' isn't allowed on this index."
         )
     similar = Project.objects.filter(ultranormalized_name=ultranormalize_name(name)).first()
     if similar is not None:
         raise UploadRejected(
-            f"The name '{name}' is too similar to an existing project '{similar.name}'. "
-            f"See {_help('project-name')} for more information."
+            f"The name '{name}' is too similar to an existing project '{similar.name}'."
         )
 
 
@@ -224,7 +218,7 @@ def check_may_upload(project: Project | None, *, name: str, uploader, token) -> 
     if not can_upload(uploader, project):
         raise Forbidden(
             f"The user '{uploader.get_username()}' isn't allowed to upload to project "
-            f"'{project.name}'. See {_help('project-name')} for more information."
+            f"'{project.name}': an Owner must give it the Owner or Maintainer role."
         )
 
 
@@ -258,13 +252,12 @@ def check_size(project: Project | None, *, name: str, size: int, total_size: int
     shown = project.name if project else name
     if size > max_file:
         raise UploadRejected(
-            f"File too large. Limit for project '{shown}' is {_human_size(max_file)}. See "
-            f"{_help('file-size-limit')} for more information."
+            f"File too large. Limit for project '{shown}' is {_human_size(max_file)}."
         )
     if total_size + size > max_total:
         raise UploadRejected(
             f"Project size too large. Limit for project '{shown}' total size is "
-            f"{_human_size(max_total)}. See {_help('project-size-limit')} for more information."
+            f"{_human_size(max_total)}."
         )
 
 
@@ -297,13 +290,12 @@ def check_not_duplicate(filename: str, digests: Digests) -> File | None:
         # twine's --skip-existing looks for "File already exists" in this message.
         raise UploadRejected(
             f"File already exists ('{existing.filename}', with blake2_256 hash "
-            f"'{existing.blake2_256_digest}'). See {_help('file-name-reuse')} for more "
-            "information."
+            f"'{existing.blake2_256_digest}'). Filenames are never reused: upload a new version."
         )
     if Filename.objects.filter(filename=filename).exists():
         raise UploadRejected(
             "This filename was previously used by a file that has since been deleted. Use a "
-            f"different version. See {_help('file-name-reuse')} for more information."
+            "different version."
         )
     return None
 
