@@ -3,6 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView
 
+from api.pages import home_page, project_page
 from api.views import ProjectJSONView, ReleaseJSONView
 
 
@@ -29,4 +30,8 @@ urlpatterns = [
         SpectacularJSONAPIView.as_view(urlconf=json_urlpatterns),
         name="json-openapi",
     ),
+    path("", home_page, name="home"),
+    # The pages package_url/release_url and the RSS items link to.
+    path("project/<str:name>/", project_page, name="project-page"),
+    path("project/<str:name>/<str:version>/", project_page, name="release-page"),
 ]

@@ -1,3 +1,6 @@
+import os
+import shutil
+
 import pytest
 
 
@@ -39,3 +42,29 @@ def _celery_eager(request):
         yield
     finally:
         app.conf.task_always_eager = previous
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    """A page in Debian's headless Chromium, driven by Playwright (which never
+    downloads a browser of its own here)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Chromium is not installed: .ci/run installs Debian's chromium package")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the
+    # test makes between browser steps are still plain synchronous calls.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        page = browser.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        browser.close()

@@ -1,37 +1,10 @@
 """The admin in a real browser (Debian's headless Chromium driven by Playwright):
 an admin logs in, creates a user, a project with a role, and a token."""
 
-import os
-import shutil
-
-import pytest
 from django.contrib.auth.models import User
 
 from packages.models import Project, Role
 from packages.tokens import find_active_token
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture
-def browser_page():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("Chromium is not installed: .ci/run installs Debian's chromium package")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the
-    # test makes between browser steps are still plain synchronous calls.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        page = browser.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
 
 
 def test_admin_creates_user_project_role_and_token(live_server, browser_page, tmp_path):
