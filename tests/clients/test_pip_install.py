@@ -3,7 +3,6 @@ virtual environments, download with hash verification, Requires-Python and
 yank handling (PEP 503/592/691)."""
 
 import hashlib
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,26 +12,13 @@ import pytest
 from packages.models import File
 from packages.storage import distributions_storage
 from packages.yanking import yank_release
+from tests.client_env import BIN, client_env
 from tests.factories import publish
+
+CLIENT_ENV = client_env()
 
 pytestmark = [pytest.mark.clients, pytest.mark.django_db(transaction=True)]
 
-BIN = Path(sys.executable).parent
-CACHE = Path(os.environ.get("INDEXSITE_TEST_CACHE", Path.home() / ".cache" / "indexsite-tests"))
-# Clients must not find credentials, caches or configuration of the machine.
-CLIENT_ENV = {
-    "PATH": os.environ.get("PATH", ""),
-    "HOME": "/nonexistent",
-    "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-    "PIP_CONFIG_FILE": os.devnull,
-    "PIP_NO_CACHE_DIR": "1",
-    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-    "PIP_NO_INPUT": "1",
-    "UV_NO_CONFIG": "1",
-    "UV_NO_CACHE": "1",
-    "UV_KEYRING_PROVIDER": "disabled",
-    "NO_COLOR": "1",
-}
 
 
 @pytest.fixture(autouse=True)

@@ -4,30 +4,20 @@ with --skip-existing (its own virtualenv, cached), and uv publish."""
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import requests
 
 from packages.models import File, JournalEntry, Project, Release
 from packages.tokens import create_token
+from tests.client_env import BIN, CACHE, client_env
 from tests.dists import make_sdist, make_wheel
 from tests.factories import create_project, create_user
 
+CLIENT_ENV = client_env(UV_NO_CACHE=None, UV_CACHE_DIR=str(CACHE / "uv"))
+
 pytestmark = [pytest.mark.clients, pytest.mark.django_db(transaction=True)]
 
-BIN = Path(sys.executable).parent
-CACHE = Path(os.environ.get("INDEXSITE_TEST_CACHE", Path.home() / ".cache" / "indexsite-tests"))
-# Clients must not find credentials or configuration of the machine running the tests.
-CLIENT_ENV = {
-    "PATH": os.environ.get("PATH", ""),
-    "HOME": "/nonexistent",
-    "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-    "UV_NO_CONFIG": "1",
-    "UV_CACHE_DIR": str(CACHE / "uv"),
-    "NO_COLOR": "1",
-    "TERM": "dumb",
-}
 
 
 @pytest.fixture(autouse=True)

@@ -2,26 +2,16 @@
 HTTP Basic credentials, and pip sends them from the index URL."""
 
 import base64
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from packages.tokens import create_token, revoke_token
+from tests.client_env import BIN, client_env
 from tests.factories import create_user, publish
 
-BIN = Path(sys.executable).parent
-CLIENT_ENV = {
-    "PATH": os.environ.get("PATH", ""),
-    "HOME": "/nonexistent",
-    "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-    "PIP_CONFIG_FILE": os.devnull,
-    "PIP_NO_CACHE_DIR": "1",
-    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-    "PIP_NO_INPUT": "1",
-}
+CLIENT_ENV = client_env()
+
 
 
 def basic(username: str, password: str) -> str:
