@@ -22,7 +22,7 @@ from xmlrpc.protocol import (
 )
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponsePermanentRedirect
 from django.views.decorators.csrf import csrf_exempt
 
 from packages.consumers import client_address as policy_client_address
@@ -32,6 +32,13 @@ logger = logging.getLogger(__name__)
 # RFC 9745 Deprecation header: when PyPI switched the deprecated methods off for
 # good (2024-09-26T00:00:00Z, pypi/warehouse#16642).
 DEPRECATION_DATE = "@1727308800"
+
+# pypi.python.org's action URLs that PyPI still answers on a GET of /pypi: a 301
+# to the feed that replaced them, query string dropped (spec feeds.md §1).
+LEGACY_ACTION_REDIRECTS = {
+    "rss": "/rss/updates.xml",
+    "packages_rss": "/rss/packages.xml",
+}
 
 
 def client_address(request) -> str:
@@ -83,6 +90,10 @@ def _rate_limited(outcome: ratelimit.Outcome) -> HttpResponse:
 
 @csrf_exempt
 def xmlrpc_endpoint(request):
+    if request.method in ("GET", "HEAD"):
+        target = LEGACY_ACTION_REDIRECTS.get(request.GET.get(":action", ""))
+        if target is not None:
+            return HttpResponsePermanentRedirect(target)
     if request.content_type != "text/xml":
         if request.method == "POST":
             return HttpResponse(

@@ -1,9 +1,12 @@
 """A feed reader (feedparser over HTTP) against a live server: conditional
-polling with the ETag, and the redirect of a non-normalized project name."""
+polling with the ETag, the redirects of a non-normalized project name and of
+PyPI's old action URLs, and item links that lead to pages."""
 
 import feedparser
 import pytest
+import requests
 
+from packages.yanking import yank_release
 from tests.factories import publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,3 +49,41 @@ def test_reader_follows_the_redirect_to_the_normalized_project_feed(live_server)
     assert feed.href == f"{live_server.url}/rss/project/tiny-proj/releases.xml"
     assert feed.feed.title == "PyPI recent updates for Tiny_Proj"
     assert [e.title for e in feed.entries] == ["1.0.0"]
+
+
+def test_every_link_in_every_feed_answers_200(live_server, settings):
+    settings.INDEX_BASE_URL = live_server.url
+    publish("Tiny_Proj", "1.0.0", wheel=False)
+    publish("Tiny_Proj", "2.0rc1", wheel=False)
+    publish("Other.Lib", "0.3+local.1", wheel=False)
+    yank_release(publish("OnlyYanked", "1.0", wheel=False), reason="broken")
+
+    feeds = [read(f"{live_server.url}/rss/updates.xml"), read(f"{live_server.url}/rss/packages.xml")]
+    feeds += [
+        read(f"{live_server.url}/rss/project/{name}/releases.xml")
+        for name in ("tiny-proj", "other-lib", "onlyyanked")
+    ]
+
+    links = {feed.feed.link for feed in feeds} | {e.link for f in feeds for e in f.entries}
+    assert len([e for f in feeds for e in f.entries]) == 4 + 3 + 4
+    assert f"{live_server.url}/project/other-lib/0.3+local.1/" in links
+    for link in sorted(links):
+        assert link.startswith(f"{live_server.url}/"), link
+        response = requests.get(link, headers={"User-Agent": AGENT}, timeout=10)
+        assert response.status_code == 200, link
+        assert response.url == link  # served at the linked URL, not via a redirect
+
+
+@pytest.mark.parametrize(
+    ("action", "feed_path", "title"),
+    [("rss", "/rss/updates.xml", "TinyProj 1.0.0"),
+     ("packages_rss", "/rss/packages.xml", "TinyProj added to PyPI")],
+)
+def test_reader_follows_pypis_old_action_urls_to_the_feeds(live_server, action, feed_path, title):
+    publish("TinyProj", "1.0.0", wheel=False)
+
+    feed = read(f"{live_server.url}/pypi?:action={action}")
+
+    assert feed.status == 301
+    assert feed.href == f"{live_server.url}{feed_path}"
+    assert [e.title for e in feed.entries] == [title]

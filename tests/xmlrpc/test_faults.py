@@ -81,3 +81,18 @@ def test_other_content_types_do_not_reach_xmlrpc(live_server, transactional_db):
                             headers={"Content-Type": "text/xml; charset=utf-8"})
     assert charset.status_code == 200
     assert xmlrpc.client.loads(charset.content)[0] == (None,)
+
+
+def test_old_action_urls_redirect_and_leave_xmlrpc_alone(live_server, transactional_db):
+    for path in ("/pypi?:action=rss", "/pypi/?:action=rss"):
+        response = requests.get(f"{live_server.url}{path}", allow_redirects=False, timeout=10)
+        assert response.status_code == 301
+        assert response.headers["Location"] == "/rss/updates.xml"
+    packages = requests.head(f"{live_server.url}/pypi?:action=packages_rss", timeout=10)
+    assert packages.status_code == 301 and packages.headers["Location"] == "/rss/packages.xml"
+    other = requests.get(f"{live_server.url}/pypi?:action=doap", allow_redirects=False, timeout=10)
+    assert other.status_code == 405
+    call = requests.post(f"{live_server.url}/pypi?:action=rss", timeout=10,
+                         data=method_call("changelog_last_serial"),
+                         headers={"Content-Type": "text/xml"})
+    assert xmlrpc.client.loads(call.content)[0] == (None,)
