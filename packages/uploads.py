@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import BinaryIO
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 from packaging.utils import canonicalize_version
@@ -193,10 +193,37 @@ def check_new_project_name(name: str) -> None:
         raise UploadRejected(
             f"The name '{name}' isn't allowed on this index."
         )
+    check_not_too_similar(name)
+
+
+def check_not_too_similar(name: str) -> None:
+    """No project whose name folds to the same look-alike form (PyPI's rule)."""
     similar = Project.objects.filter(ultranormalized_name=ultranormalize_name(name)).first()
     if similar is not None:
         raise UploadRejected(
             f"The name '{name}' is too similar to an existing project '{similar.name}'."
+        )
+
+
+def _lock_new_name(name: str) -> None:
+    """Serialize the creation of look-alike names until this transaction ends.
+
+    The unique constraint on normalized_name settles two uploads of the same name,
+    but ``foo-bar`` and ``foobar`` differ there, so a look-alike checked before the
+    other's commit would pass. A transaction-scoped PostgreSQL advisory lock keyed
+    on the folded name makes the second creator wait for the first to commit, and
+    its re-check then sees the project. (PyPI keeps look-alikes apart the same way,
+    by a check at creation; its folded-name index is not unique, since old projects
+    predate the rule.) SQLite, for development, runs one writing transaction at a
+    time."""
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.blake2b(
+        f"new-project:{ultranormalize_name(name)}".encode(), digest_size=8
+    ).digest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
         )
 
 
@@ -233,6 +260,11 @@ def ensure_project(name: str, *, by) -> tuple[Project, bool]:
     existing = Project.objects.filter(normalized_name=normalized).first()
     if existing is not None:
         return existing, False
+    _lock_new_name(name)
+    existing = Project.objects.filter(normalized_name=normalized).first()
+    if existing is not None:
+        return existing, False
+    check_not_too_similar(name)
     try:
         with transaction.atomic():
             project = Project.objects.create(name=name)

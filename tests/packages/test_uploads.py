@@ -161,6 +161,44 @@ def test_concurrent_first_uploads_end_with_one_project_and_one_owner(second_user
         assert stored_paths() == []
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("first_name, second_name", [("foo-bar", "foobar"), ("foo0", "fooo")])
+def test_concurrent_first_uploads_of_look_alike_names_create_only_the_first(
+    first_name, second_name
+):
+    """The second name passes the early look-alike check while the first project
+    is still uncommitted; the creation itself must still refuse it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs concurrent writers (PostgreSQL); SQLite serializes them")
+    alice, bob = create_user("alice"), create_user("bob")
+    inserted, release = threading.Event(), threading.Event()
+    results = {}
+
+    def first():
+        with transaction.atomic():
+            ensure_project(first_name, by=alice)
+            inserted.set()
+            release.wait(10)
+        return "committed"
+
+    one = _run_in_thread(first, results, "first")
+    assert inserted.wait(10)
+    two = _run_in_thread(lambda: upload(bob, second_name), results, "second")
+    time.sleep(0.5)  # the second upload has passed its early check and is waiting
+    release.set()
+    one.join(10)
+    two.join(10)
+
+    assert results["first"] == "committed"
+    assert isinstance(results["second"], UploadRejected)
+    assert results["second"].message == (
+        f"The name '{second_name}' is too similar to an existing project '{first_name}'."
+    )
+    assert list(Project.objects.values_list("name", flat=True)) == [first_name]
+    assert not File.objects.exists() and not Filename.objects.exists()
+    assert stored_paths() == []
+
+
 @pytest.mark.django_db
 def test_policies_off_by_default_allow_old_releases_and_several_sdists(settings):
     alice = create_user("alice")
