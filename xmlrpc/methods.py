@@ -316,7 +316,7 @@ def _release_urls(package_name, version):
             "has_sig": False,
             "upload_time": uploaded,
             "upload_time_iso_8601": uploaded,
-            "comment_text": f.comment_text or None,
+            "comment_text": f.comment_text,
             "downloads": -1,
             "path": f.path.removeprefix("packages/"),
             "url": f"{base}/{f.path}",

@@ -47,6 +47,7 @@ def test_release_urls_describes_each_file_with_pypis_keys(rpc, tinyproj, setting
         assert entry["digests"] == {"md5": row.md5_digest, "sha256": row.sha256_digest}
         assert entry["size"] == row.size and entry["has_sig"] is False
         assert entry["downloads"] == -1
+        assert entry["comment_text"] == ""  # no comment uploaded: a string, as PyPI's
         assert entry["upload_time"] == entry["upload_time_iso_8601"]
         assert entry["upload_time"].endswith("Z") and "+" not in entry["upload_time"]
         b2 = row.blake2_256_digest
