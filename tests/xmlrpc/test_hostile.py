@@ -2,13 +2,18 @@
 normal service continues afterwards."""
 
 import io
+import os
 import re
+import subprocess
+import sys
 import time
+import uuid
 import xmlrpc.client
 from xmlrpc import ratelimit
 from xmlrpc.views import xmlrpc_endpoint
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.handlers.wsgi import WSGIRequest
 
 from tests.xmlrpc.conftest import fault_of, method_call
@@ -173,3 +178,35 @@ def test_rate_limiter_fails_open_when_its_store_is_down(post_xml, settings):
         assert xmlrpc.client.loads(response.content)[0] == (None,)
         assert "RateLimit" not in response.headers
         assert elapsed < 1
+
+
+# A second worker process: two more calls from the same client address.
+OTHER_WORKER = """
+import sys, django
+django.setup()
+from xmlrpc import ratelimit
+print(ratelimit.check(sys.argv[1]).allowed, ratelimit.check(sys.argv[1]).allowed)
+"""
+
+
+def test_rate_limit_is_shared_by_every_worker_through_redis(settings):
+    url = os.environ.get("CACHE_URL", "")
+    if not url.startswith("redis://"):
+        url = "redis://127.0.0.1:6379/0"  # CI runs Redis for both configurations
+    limit = "3 per 30 seconds"
+    settings.CACHE_URL = url
+    settings.XMLRPC_RATELIMIT_STRING = limit
+    address = f"2001:db8::{uuid.uuid4().hex[:4]}"  # no other run shares this window
+    try:
+        assert ratelimit.check(address).allowed
+        other = subprocess.run(
+            [sys.executable, "-c", OTHER_WORKER, address],
+            env={**os.environ, "CACHE_URL": url, "XMLRPC_RATELIMIT_STRING": limit,
+                 "DJANGO_SETTINGS_MODULE": "indexsite.settings"},
+            cwd=django_settings.BASE_DIR, capture_output=True, text=True, timeout=60,
+        )
+        # The other process counts this one's call: its second call is the third.
+        assert other.stdout.split() == ["True", "False"], other.stderr[-2000:]
+        assert not ratelimit.check(address).allowed
+    finally:
+        ratelimit.clear(address)
