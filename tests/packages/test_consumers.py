@@ -320,3 +320,26 @@ def test_real_clients_see_the_reason(live_server):
     assert "Mirroring too often" in response.text
     served = requests.get(f"{live_server.url}/rss/updates.xml", timeout=10)
     assert served.status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_xmlrpc_follows_bans_added_and_removed_in_the_admin(live_server, admin_client):
+    proxy = xmlrpc.client.ServerProxy(f"{live_server.url}/pypi", transport=BannedMirrorTransport())
+    assert proxy.changelog_last_serial() is None
+    add = admin_client.post(
+        "/admin/packages/consumerban/add/",
+        {"network": "", "user_agent_pattern": "^BannedMirror/", "reason": "Polls every second",
+         "ends_0": "", "ends_1": ""},
+    )
+    assert add.status_code == 302, add.content
+    entry = ConsumerBan.objects.get()
+
+    with pytest.raises(xmlrpc.client.Fault) as fault:
+        proxy.changelog_last_serial()
+    assert fault.value.faultCode == -32500
+    assert "Polls every second" in fault.value.faultString
+
+    delete = admin_client.post(f"/admin/packages/consumerban/{entry.pk}/delete/", {"post": "yes"})
+    assert delete.status_code == 302
+    assert not ConsumerBan.objects.exists()
+    assert proxy.changelog_last_serial() is None
