@@ -19,6 +19,8 @@ from packages.errors import UploadRejected
 from packages.models import PackageType
 
 _EXTENSION = re.compile(r"\.(tar\.gz|zip|whl)$", re.IGNORECASE)
+# A filesystem entry's limit; also File.filename's length.
+MAX_FILENAME_BYTES = 255
 _EXTENSIONS_BY_TYPE = {
     PackageType.SDIST: (".tar.gz", ".zip"),
     PackageType.WHEEL: (".whl",),
@@ -62,6 +64,14 @@ def check_filename_characters(filename: str) -> None:
         raise UploadRejected("Cannot upload a file with '/' or '\\' in the name.")
     if filename in {"", ".", ".."} or filename.startswith("."):
         raise UploadRejected(f"Invalid filename: '{filename}'.")
+
+
+def check_filename_length(filename: str, filetype: str) -> None:
+    """The name must fit a filesystem entry (255 bytes), ``.metadata`` included for
+    the PEP 658 file stored beside a wheel, and the database column."""
+    limit = MAX_FILENAME_BYTES - (len(".metadata") if filetype == PackageType.WHEEL else 0)
+    if len(filename.encode("utf-8", "surrogatepass")) > limit:
+        raise UploadRejected(f"Filename is too long: '{filename}' (at most {limit} bytes).")
 
 
 def check_extension(filename: str, filetype: str) -> None:
@@ -131,6 +141,7 @@ def check_filename(filename: str, *, filetype: str, project_name: str, version: 
     """All filename rules, in PyPI's order."""
     check_filename_characters(filename)
     check_extension(filename, filetype)
+    check_filename_length(filename, filetype)
     if filetype == PackageType.WHEEL:
         check_wheel_filename(filename, project_name=project_name, version=version)
     else:

@@ -17,6 +17,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from packages.errors import UploadRejected
+from packages.models import Project, Release
 
 SPEC_URL = "https://packaging.python.org/specifications/core-metadata"
 VERSION_SPEC_URL = "https://packaging.python.org/specifications/version-specifiers"
@@ -64,6 +65,13 @@ _MULTI_FIELDS = {
     "project_urls": "project_urls",
 }
 _FIELD_PRIORITY = ("metadata-version", "name", "version")
+# Lengths of the columns these values are stored in (as normalized).
+_MAX_LENGTHS = {
+    "name": Project._meta.get_field("name").max_length,
+    "version": Release._meta.get_field("version").max_length,
+    "description_content_type": Release._meta.get_field("description_content_type").max_length,
+    "requires_python": Release._meta.get_field("requires_python").max_length,
+}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -205,6 +213,17 @@ def check_metadata(raw: dict) -> UploadMetadata:
     summary = raw.get("summary", "")
     if len(summary) > MAX_SUMMARY_LENGTH:
         _reject(f"'summary' field must be {MAX_SUMMARY_LENGTH} characters or less.")
+    # Beyond the core metadata's own rules: what the columns hold.
+    for key, value in (
+        ("name", raw["name"]),
+        ("version", str(version)),
+        ("description_content_type", raw.get("description_content_type", "")),
+        ("requires_python", str(SpecifierSet(raw.get("requires_python", "")))),
+    ):
+        if len(value) > _MAX_LENGTHS[key]:
+            _reject(
+                f"'{key.replace('_', '-')}' field must be {_MAX_LENGTHS[key]} characters or less."
+            )
     for key in ("author_email", "maintainer_email"):
         for _, address in getaddresses([raw.get(key, "")]):
             if address and not _EMAIL.match(address):

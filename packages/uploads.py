@@ -59,6 +59,7 @@ ONE_MIB = 1024 * 1024
 ONE_GIB = 1024 * ONE_MIB
 _HEX64 = re.compile(r"^[0-9a-f]{64}$", re.IGNORECASE)
 _HEX32 = re.compile(r"^[0-9a-f]{32}$", re.IGNORECASE)
+_MAX_PYVERSION_LENGTH = File._meta.get_field("python_version").max_length
 # Python's standard library module names are not project names (as on PyPI).
 _STDLIB_NAMES = {normalize_name(name) for name in sys.stdlib_module_names}
 
@@ -118,6 +119,28 @@ def _single(fields: Mapping[str, list[str]], key: str) -> str:
     return values[0].strip() if values else ""
 
 
+def _without_nul(fields: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """NUL characters become the text \\x00 in every field (as PyPI: a database
+    text column cannot hold them)."""
+    return {key: [value.replace("\x00", "\\x00") for value in values]
+            for key, values in fields.items()}
+
+
+def _no_json_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _storable_json(value) -> bool:
+    """No NUL and no lone surrogate in any string (a JSON column refuses both)."""
+    if isinstance(value, str):
+        return "\x00" not in value and not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+    if isinstance(value, list):
+        return all(_storable_json(item) for item in value)
+    if isinstance(value, dict):
+        return all(_storable_json(k) and _storable_json(v) for k, v in value.items())
+    return True
+
+
 def check_form(fields: Mapping[str, list[str]]) -> UploadForm:
     """Protocol version, file type, Python version and digest formats."""
     protocol = _single(fields, "protocol_version") or "1"
@@ -131,6 +154,11 @@ def check_form(fields: Mapping[str, list[str]]) -> UploadForm:
         raise UploadRejected(
             "Invalid value for pyversion. Error: Python version is required for binary "
             "distribution uploads."
+        )
+    if len(pyversion) > _MAX_PYVERSION_LENGTH:
+        raise UploadRejected(
+            f"Invalid value for pyversion. Error: Field cannot be longer than "
+            f"{_MAX_PYVERSION_LENGTH} characters."
         )
     if filetype == PackageType.SDIST:
         if pyversion not in ("", "source"):
@@ -158,8 +186,10 @@ def check_form(fields: Mapping[str, list[str]]) -> UploadForm:
     attestations = None
     if raw_attestations := _single(fields, "attestations"):
         try:
-            attestations = json.loads(raw_attestations)
-        except ValueError:
+            attestations = json.loads(raw_attestations, parse_constant=_no_json_constant)
+            if not _storable_json(attestations):
+                attestations = None
+        except (ValueError, RecursionError):
             attestations = None
         if not isinstance(attestations, list):
             raise UploadRejected(
@@ -375,6 +405,7 @@ def accept_upload(
 
     ``fields`` is the upload form (each key a list of values, as twine sends them).
     With ``purge=False`` the caller purges caches itself (importdists batches them)."""
+    fields = _without_nul(fields)
     form = check_form(fields)
     meta = check_metadata(raw_from_form(fields))
     if content is None:

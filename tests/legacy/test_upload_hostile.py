@@ -353,3 +353,55 @@ def test_refuses_repeated_single_value_field(client, token):
     reason = refused(post_upload(client, token, filename, content, metadata, fields=fields))
 
     assert reason == "'summary' has invalid data."
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"name": "a" + "-" * 255 + "b"}, "'name' field must be 255 characters or less."),
+    ({"version": "1." + ".".join(["0"] * 60)}, "'version' field must be 100 characters or less."),
+    ({"description_content_type": "text/plain; charset=utf-8; x=" + "y" * 100},
+     "'description-content-type' field must be 128 characters or less."),
+    ({"requires_python": ",".join(f">=3.{i}" for i in range(60))},
+     "'requires-python' field must be 255 characters or less."),
+    ({"pyversion": "py" + "3" * 70},
+     "Invalid value for pyversion. Error: Field cannot be longer than 64 characters."),
+])
+def test_refuses_values_longer_than_what_is_stored(client, token, overrides, message):
+    filename, content, metadata = make_wheel("hello", "1.0")
+
+    reason = refused(post_upload(client, token, filename, content, metadata, **overrides))
+
+    assert reason.startswith(message)
+
+
+def test_refuses_filename_too_long_for_the_metadata_file_beside_it(client, token):
+    name = "a" * 230
+    filename, content, metadata = make_wheel(name, "1.0")
+
+    reason = refused(post_upload(client, token, filename, content, metadata))
+
+    assert reason == f"Filename is too long: '{filename}' (at most 246 bytes)."
+
+
+@pytest.mark.parametrize("attestations", ["[NaN]", '[{"a": "\\u0000"}]', '["\\ud800"]',
+                                          "[" * 100_000 + "]" * 100_000])
+def test_refuses_attestations_a_json_column_cannot_hold(client, token, attestations):
+    filename, content, metadata = make_wheel("hello", "1.0")
+
+    reason = refused(post_upload(client, token, filename, content, metadata,
+                                 attestations=attestations))
+
+    assert reason == "Invalid attestations supplied during upload: expected a JSON list."
+
+
+def test_nul_characters_in_fields_are_stored_as_text(client, token):
+    filename, content, metadata = make_wheel("hello", "1.0")
+
+    response = post_upload(client, token, filename, content, metadata, comment="a\x00b",
+                           summary="nul\x00here")
+
+    assert response.status_code == 200, response.reason_phrase
+    from packages.models import File
+
+    stored = File.objects.select_related("release").get()
+    assert stored.comment_text == "a\\x00b"
+    assert stored.release.summary == "nul\\x00here"
