@@ -7,8 +7,10 @@ import sys
 
 import pytest
 import requests
+from django.contrib.auth.models import Group
 
-from packages.models import File, JournalEntry, Project, Release
+from packages.models import File, JournalEntry, Project, Release, RoleName
+from packages.roles import add_role
 from packages.tokens import create_token
 from tests.client_env import BIN, CACHE, client_env
 from tests.dists import make_sdist, make_wheel
@@ -196,3 +198,30 @@ def test_user_without_role_fails_with_403_and_the_message(live_server, dist):
     assert "The user 'mallory' isn't allowed to upload to project 'twine-demo'" in (
         output(result))
     assert not File.objects.exists()
+
+
+def test_maintainer_through_a_team_uploads_a_new_version(live_server, dist):
+    alice = create_user("alice")
+    owner_token = create_token(alice)[1]
+    assert twine(live_server.url, owner_token, *sorted(dist.glob("*1.0*"))).returncode == 0
+    bob = create_user("bob")
+    team = Group.objects.create(name="release-team")
+    bob.groups.add(team)
+    add_role(Project.objects.get(), role_name=RoleName.MAINTAINER, group=team, by=alice)
+    token = create_token(bob, projects=[Project.objects.get()])[1]
+
+    result = twine(live_server.url, token, *sorted(dist.glob("*2.0*")))
+
+    assert result.returncode == 0, output(result)
+    release = Release.objects.get(version="2.0")
+    assert release.uploader == bob
+    assert sorted(release.files.values_list("filename", flat=True)) == [
+        "twine_demo-2.0-py3-none-any.whl", "twine_demo-2.0.tar.gz"]
+    assert set(release.files.values_list("uploader__username", flat=True)) == {"bob"}
+    assert JournalEntry.objects.filter(version="2.0", submitted_by="bob").count() == 3
+    # The simple page shows the new version's files at once.
+    page = requests.get(f"{live_server.url}/simple/twine-demo/",
+                        headers={"Accept": "application/vnd.pypi.simple.v1+json"}, timeout=30)
+    assert {f["filename"] for f in page.json()["files"]} >= {
+        "twine_demo-2.0-py3-none-any.whl", "twine_demo-2.0.tar.gz"}
+    assert not Project.objects.get().roles.filter(user=bob).exists()
