@@ -201,8 +201,12 @@ def changelog_since_serial(since_serial):
 
 @xmlrpc_method("list_packages_with_serial")
 def list_packages_with_serial():
+    # Every journaled change moves a project's serial, but not every one purges
+    # all-projects (a role change purges only its project): the index's serial
+    # keys the entry, so the map never lags X-PyPI-Last-Serial.
+    serial = queries.last_journal_serial()
     return cached_call(
-        ALL_PROJECTS, "list_packages_with_serial", [], queries.project_serials, ttl=3600
+        ALL_PROJECTS, "list_packages_with_serial", [serial], queries.project_serials, ttl=3600
     )
 
 

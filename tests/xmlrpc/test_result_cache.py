@@ -4,6 +4,8 @@ until a change to the project (or to the project list) purges its tag."""
 import time
 from xmlrpc.result_cache import purge_tags
 
+import requests
+
 from packages.caching import _purgers as registered_purgers
 from packages.caching import register_purger
 from packages.curation import create_project as register_project
@@ -30,8 +32,8 @@ def test_list_packages_with_serial_is_cached_until_the_project_list_changes(rpc)
     assert set(rpc.list_packages_with_serial()) == {"first"}
     assert rpc.list_packages() == ["first"]
 
-    # Rows written behind the domain's back (no purge) are not seen: cached.
-    create_project("unpurged")
+    # Rows written behind the domain's back (no journal, no purge) are not seen: cached.
+    Project.objects.create(name="unpurged")
     assert set(rpc.list_packages_with_serial()) == {"first"}
     assert rpc.list_packages() == ["first"]
 
@@ -58,3 +60,18 @@ def test_package_roles_is_purged_per_project(rpc):
     assert rpc.package_roles("ALPHA") == [["Owner", "bob"], ["Maintainer", "ada"]]
     assert rpc.package_roles("BETA") == [["Owner", "ada"]]
     assert Role.objects.get(project=beta).role_name == RoleName.MAINTAINER
+
+
+def test_cached_serials_follow_every_journaled_change(rpc, live_server):
+    """A role change journals an entry (the project's serial moves) but purges only
+    the project's key: the cached serial map must still match X-PyPI-Last-Serial."""
+    ada = create_user("ada")
+    project = create_project("TinyProj", owner=ada)
+    assert rpc.list_packages_with_serial() == {"TinyProj": project.last_serial}
+
+    add_role(project, role_name=RoleName.MAINTAINER, user=create_user("bob"), by=ada)
+
+    page = requests.get(f"{live_server.url}/simple/tinyproj/", timeout=10)
+    serial = int(page.headers["X-PyPI-Last-Serial"])
+    assert serial == Project.objects.get().last_serial == rpc.changelog_last_serial()
+    assert rpc.list_packages_with_serial() == {"TinyProj": serial}
