@@ -31,6 +31,8 @@ STREAM_RATIO_FLOOR = 16 * 1024 * 1024
 MAX_MEMBER_READ = 16 * 1024 * 1024
 _READ_CHUNK = 64 * 1024
 _ENTRY_POINT_NAME = re.compile(r"^[\w.-]+$")
+# General purpose flag bit 0: the member is encrypted (it cannot be read).
+_ZIP_ENCRYPTED = 0x1
 
 
 @dataclass
@@ -93,6 +95,8 @@ def inspect_wheel(fileobj: BinaryIO, filename: str, *, max_ratio: int) -> Archiv
             _invalid(f"ZIP archive not accepted: unsafe member path '{info.filename}'.")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             _invalid("File does not use a supported compression type.")
+        if info.flag_bits & _ZIP_ENCRYPTED:
+            _invalid(f"ZIP archive not accepted: encrypted member '{info.filename}'.")
         _check_ratio(info.filename, info.file_size, info.compress_size, max_ratio)
     total = sum(info.file_size for info in members)
     _check_ratio(filename, total, sum(info.compress_size for info in members), max_ratio)
@@ -106,7 +110,8 @@ def inspect_wheel(fileobj: BinaryIO, filename: str, *, max_ratio: int) -> Archiv
         try:
             with archive.open(member) as stream:
                 return _read_bounded(stream, member)
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError,
+                NotImplementedError, ValueError) as exc:
             _invalid(f"'{member}' cannot be read: {exc}.")
 
     if read(f"{dist_info}/WHEEL") is None:

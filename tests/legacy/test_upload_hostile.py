@@ -173,6 +173,21 @@ def test_refuses_wheel_with_unsupported_compression(client, token):
     assert reason == "Invalid distribution file. File does not use a supported compression type."
 
 
+def test_refuses_wheel_with_encrypted_members(client, token):
+    content = bytearray(build_zip(wheel_members(), compression=zipfile.ZIP_STORED))
+    # Set the "encrypted" flag bit in every local and central directory header.
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = content.find(signature)
+        while start >= 0:
+            content[start + flags_at] |= 0x1
+            start = content.find(signature, start + 4)
+
+    reason = refused(post_upload(client, token, WHEEL, bytes(content), METADATA))
+
+    assert reason.startswith("Invalid distribution file. ZIP archive not accepted: encrypted "
+                             "member ")
+
+
 def test_refuses_digest_mismatch(client, token):
     filename, content, metadata = make_wheel("hello", "1.0")
 
