@@ -82,9 +82,15 @@ def parse_call(body: bytes) -> tuple[str | None, tuple]:
     return name, params
 
 
+# Characters XML 1.0 cannot carry at all; the standard marshaller writes them raw,
+# which makes the whole answer unreadable to every client.
+_NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 class _Marshaller(xmlrpc.client.Marshaller):
     """The standard marshaller, except that integers beyond 32 bits are sent as
-    <i8> (which xmlrpc.client reads) instead of failing: sizes of large files."""
+    <i8> (which xmlrpc.client reads) instead of failing: sizes of large files;
+    and characters XML cannot carry are dropped from strings."""
 
     dispatch = dict(xmlrpc.client.Marshaller.dispatch)
 
@@ -95,6 +101,13 @@ class _Marshaller(xmlrpc.client.Marshaller):
             write(f"<value><i8>{value}</i8></value>\n")
 
     dispatch[int] = dump_int
+
+    def dump_unicode(self, value, write, escape=xmlrpc.client.escape):
+        write("<value><string>")
+        write(escape(_NOT_XML_CHARS.sub("", value)))
+        write("</string></value>\n")
+
+    dispatch[str] = dump_unicode
 
 
 def render_result(value) -> bytes:

@@ -4,10 +4,12 @@ Faults when switched off (§4), and the Deprecation headers."""
 import xmlrpc.client
 
 import pytest
+from django.db import transaction
 
+from packages.journal import record_journal_entry
 from packages.models import JournalEntry, Project
 from packages.yanking import yank_release
-from tests.factories import create_user, publish
+from tests.factories import create_project, create_user, publish
 from tests.xmlrpc.conftest import fault_of, method_call
 
 DOCS = "https://warehouse.pypa.io/api-reference/xml-rpc.html#deprecated-methods"
@@ -185,3 +187,16 @@ def test_deprecated_methods_point_to_their_replacement(post_xml, tinyproj, setti
     assert f"{settings.INDEX_BASE_URL}/pypi/tinyproj/json" in roles.headers["Link"]
     faulted = post_xml(method_call("top_packages"))
     assert faulted.headers["Deprecation"] == "@1727308800"
+
+
+def test_changelog_answers_stay_well_formed_xml(rpc):
+    """changelog's actions are not cleaned as changelog_since_serial's are (PyPI),
+    but characters XML cannot carry are dropped rather than sent raw."""
+    project = create_project("Café-Tools")
+    with transaction.atomic():
+        record_journal_entry(project, "add source file café-1.0.tar.gz\x07\x1b", version="1.0")
+
+    rows = rpc.changelog(0, True)
+
+    assert rows[-1][3] == "add source file café-1.0.tar.gz"
+    assert rows[-1][4] == project.last_serial
