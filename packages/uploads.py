@@ -531,7 +531,9 @@ def _record_upload(
         )
         if new_release:
             release_id = release.id
-            transaction.on_commit(lambda: render_description.delay(release_id))
+            # robust: the upload has committed; a broker outage is logged, not a 500
+            # (which twine would retry).
+            transaction.on_commit(lambda: render_description.delay(release_id), robust=True)
         if purge:
             purge_project_after_commit(project)
     return UploadResult(project=project, file=file, created=True)

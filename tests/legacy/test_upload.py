@@ -411,6 +411,31 @@ def test_description_is_rendered_after_commit(client, token, django_capture_on_c
     assert "<h1" in html and "<em>text</em>" in html
 
 
+@pytest.fixture
+def unreachable_broker():
+    """Celery publishing to a broker nobody listens on (a real connection refusal)."""
+    from indexsite.celery import app
+
+    saved = (app.conf.broker_url, app.conf.task_always_eager)
+    app.conf.broker_url, app.conf.task_always_eager = "redis://127.0.0.1:9/0", False
+    app._pool = app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        app.conf.broker_url, app.conf.task_always_eager = saved
+        app._pool = app.amqp._producer_pool = None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upload_committed_is_answered_200_even_when_the_broker_is_down(
+    client, token, unreachable_broker
+):
+    response = upload_wheel(client, token, "hello", "1.0")
+
+    assert response.status_code == 200, response.reason_phrase
+    assert File.objects.get().filename == "hello-1.0-py3-none-any.whl"
+
+
 def test_cache_purge_of_the_project_leaves_after_commit(
     client, token, django_capture_on_commit_callbacks
 ):
