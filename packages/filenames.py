@@ -100,7 +100,10 @@ def check_wheel_filename(filename: str, *, project_name: str, version: str) -> N
     try:
         name, wheel_version, _build, tags = parse_wheel_filename(filename)
     except InvalidWheelFilename as exc:
-        raise UploadRejected(f"Invalid wheel filename: {exc}") from None
+        reason = str(exc)
+        if not reason.startswith("Invalid wheel filename"):
+            reason = f"Invalid wheel filename: {reason}"
+        raise UploadRejected(reason) from None
     # PyPI's list of platform tags is its policy, not the protocol: a private
     # index usually hosts wheels built for its own machines (linux_x86_64).
     for tag in tags if settings.INDEX_PYPI_PLATFORM_TAGS_ONLY else ():

@@ -101,6 +101,21 @@ def test_refuses_unsupported_file_types(client, token, filename, filetype, messa
     assert reason.startswith(message)
 
 
+@pytest.mark.parametrize(("filename", "message"), [
+    ("hello-1.0.whl", "Invalid wheel filename (wrong number of parts): 'hello-1.0'"),
+    ("hello-1.0-x-py3-none-any.whl",
+     "Invalid wheel filename: Invalid build number: x in 'hello-1.0-x-py3-none-any'"),
+])
+def test_refuses_unparsable_wheel_filename_saying_why_once(client, token, filename, message):
+    _, content, metadata = make_wheel("hello", "1.0")
+
+    fields = twine_fields(WHEEL, content, metadata)
+
+    reason = refused(post_upload(client, token, filename, content, metadata, fields=fields))
+
+    assert reason == message
+
+
 def test_refuses_wheel_named_for_another_project(client, token):
     filename, content, _ = make_wheel("other", "1.0")
 
