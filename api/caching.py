@@ -2,11 +2,19 @@
 
 A document is stored under a key holding the project's ``last_serial``, so a
 journaled change needs no deletion: the next request misses and rebuilds. A
-purge of ``project/<n>`` (a change that was not journaled, such as an admin's
-metadata edit) drops the documents of the project's current serial as well:
-the project route and each release under its stored version spelling."""
+change that was not journaled (a user or team renamed, an admin's edit) reaches
+the documents through a purge of ``project/<n>``: it bumps the project's
+*generation*, a small shared counter every cached document is checked against,
+so every route and every spelling of a version URL rebuilds on its next request,
+in every process.
+
+Each process keeps its own copies of the bodies; a copy is served only after
+one small read of the shared cache (the document's ETag entry and the
+project's generation, in one round trip) says it is still current. When the
+shared cache is unreachable, documents are built from the database."""
 
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -15,10 +23,12 @@ from django.conf import settings
 from django.core.cache import cache
 
 from packages.headers import if_none_match_names
-from packages.models import Project, Release
+from packages.models import Project
+
+logger = logging.getLogger(__name__)
 
 # Bump when the body format changes, so cached bodies of the old format are ignored.
-FORMAT = "1"
+FORMAT = "2"
 PROJECT_ROUTE = "project"
 _PROJECT_KEY_PREFIX = "project/"
 
@@ -33,13 +43,17 @@ def document_key(project_pk: int, last_serial: int, route: str) -> str:
     return f"api-json:{FORMAT}:{project_pk}:{last_serial}:{route_hash}"
 
 
-class _LocalBodies:
-    """This process's copies of large bodies (a 3,000-release project is ~8 MB,
-    ~40 ms to fetch from Redis and unpickle). A copy is used only while the
-    shared cache still holds the same ETag under ``<key>:etag``, so purges and
-    new serials apply to every process at once."""
+def generation_key(project_pk: int) -> str:
+    return f"api-json:generation:{project_pk}"
 
-    MIN_SIZE = 256 * 1024
+
+class _LocalBodies:
+    """This process's copies of the bodies (a 3,000-release project is ~8 MB,
+    ~40 ms to fetch from Redis and unpickle; a typical one is ~20 kB, still a
+    pickle round trip per request). A copy is used only while the shared cache
+    still holds the same ETag for the project's current generation, so purges
+    and new serials apply to every process at once."""
+
     MAX_TOTAL = 64 * 1024 * 1024
 
     def __init__(self):
@@ -55,7 +69,7 @@ class _LocalBodies:
             return found
 
     def put(self, key: str, body: bytes, etag: str) -> None:
-        if len(body) < self.MIN_SIZE or len(body) > self.MAX_TOTAL // 4:
+        if len(body) > self.MAX_TOTAL // 4:
             return
         with self._lock:
             old = self._bodies.pop(key, None)
@@ -76,49 +90,121 @@ class _LocalBodies:
 local_bodies = _LocalBodies()
 
 
-def cached_document(
-    key: str, *, if_none_match: str, build: Callable[[], tuple[bytes, str] | None], timeout
-) -> tuple[bytes | None, str] | None:
-    """``(body, etag)`` of the document under ``key``, built and stored on a miss;
-    ``body`` is None when ``if_none_match`` names the current ETag (answer 304,
-    the body is not even fetched); None when ``build`` finds nothing."""
-    etag_key = f"{key}:etag"
+# The shared cache only saves work: when it is unreachable, documents are built
+# from the database (the JSON API keeps answering) and the error is logged.
+
+
+def _cache_call(method: str, *args):
+    try:
+        return getattr(cache, method)(*args)
+    except Exception:
+        logger.warning("cache unavailable, JSON documents built without it", exc_info=True)
+        return None
+
+
+class Miss:
+    """No current document in the cache; ``generation`` (None when the cache is
+    unreachable) is what a document built now must be stored with."""
+
+    __slots__ = ("generation",)
+
+    def __init__(self, generation):
+        self.generation = generation
+
+
+def find_cached(key: str, project_pk: int, *, if_none_match: str):
+    """``(body, etag)`` of the current document under ``key`` (``body`` None when
+    ``if_none_match`` names its ETag: answer 304, the body is not even
+    fetched), or a ``Miss``."""
+    etag_key, gen_key = f"{key}:etag", generation_key(project_pk)
+    found = _cache_call("get_many", [etag_key, gen_key])
+    if found is None:
+        return Miss(None)
+    generation = found.get(gen_key, 0)
+    entry = found.get(etag_key)
+    if entry is None or entry[1] != generation:
+        return Miss(generation)
+    etag = entry[0]
+    if if_none_match and if_none_match_names(if_none_match, etag):
+        return None, etag
     local = local_bodies.get(key)
-    # The small ETag entry answers conditional requests and validates local copies.
-    etag = cache.get(etag_key) if (local is not None or if_none_match) else None
-    if etag is not None:
-        if if_none_match_names(if_none_match, etag):
-            return None, etag
-        if local is not None and local[1] == etag:
-            return local
-    cached = cache.get(key)
-    if cached is None:
-        cached = build()
-        if cached is None:
-            return None
-        cache.set_many({key: cached, etag_key: cached[1]}, timeout)
-    elif etag is None:
-        cache.set(etag_key, cached[1], timeout)
+    if local is not None and local[1] == etag:
+        return local
+    cached = _cache_call("get", key)
+    if cached is None or cached[1] != etag:
+        return Miss(generation)
     local_bodies.put(key, *cached)
-    body, etag = cached
+    return cached
+
+
+def cached_document(
+    key: str, *, project_pk: int, if_none_match: str,
+    build: Callable[[], tuple[bytes, str] | None], timeout,
+) -> tuple[bytes | None, str] | None:
+    """As ``find_cached``, but a miss builds the document and stores it; None
+    when ``build`` finds nothing."""
+    found = find_cached(key, project_pk, if_none_match=if_none_match)
+    if not isinstance(found, Miss):
+        return found
+    built = build()
+    if built is None:
+        return None
+    if found.generation is not None:
+        _cache_call(
+            "set_many", {key: built, f"{key}:etag": (built[1], found.generation)}, timeout
+        )
+        local_bodies.put(key, *built)
+    body, etag = built
     return (None, etag) if if_none_match_names(if_none_match, etag) else (body, etag)
 
 
 def drop_project_documents(keys: list[str]) -> None:
-    """Purger (see packages.caching.register_purger) for ``project/<n>`` keys."""
+    """Purger (see packages.caching.register_purger) for ``project/<n>`` keys:
+    every cached document of these projects, whatever its route, is rebuilt."""
     names = [key[len(_PROJECT_KEY_PREFIX):] for key in keys if key.startswith(_PROJECT_KEY_PREFIX)]
     if not names:
         return
-    doomed = []
-    for pk, serial in Project.objects.filter(normalized_name__in=names).values_list(
-        "pk", "last_serial"
-    ):
-        routes = [PROJECT_ROUTE] + [
-            release_route(version)
-            for version in Release.objects.filter(project_id=pk).values_list("version", flat=True)
-        ]
-        for route in routes:
-            key = document_key(pk, serial, route)
-            doomed += [key, f"{key}:etag"]
-    if doomed:
-        cache.delete_many(doomed)
+    for pk in Project.objects.filter(normalized_name__in=names).values_list("pk", flat=True):
+        key = generation_key(pk)
+        try:
+            cache.incr(key)
+        except ValueError:  # no purge yet: documents were stored with generation 0
+            if not cache.add(key, 1, timeout=None):
+                cache.incr(key)
+
+
+# Role holders' names are part of every document (``ownership``) but renaming
+# a user or a team, or deleting one (its roles go with it), writes no journal
+# entry: purge the projects concerned, as PyPI does when a user is renamed.
+
+
+def _role_projects(**holder) -> list[str]:
+    from packages.models import Role
+
+    return list(
+        Role.objects.filter(**holder).values_list("project__normalized_name", flat=True)
+    )
+
+
+def purge_projects_of_renamed_holder(sender, instance, update_fields=None, **kwargs):
+    """pre_save receiver for the user model and Group."""
+    from django.contrib.auth.models import Group
+
+    from packages.caching import project_key, purge_after_commit
+
+    is_team = issubclass(sender, Group)
+    field = "name" if is_team else sender.USERNAME_FIELD
+    if instance.pk is None or (update_fields is not None and field not in update_fields):
+        return
+    stored = sender._default_manager.filter(pk=instance.pk).values_list(field, flat=True).first()
+    if stored is None or stored == getattr(instance, field):
+        return
+    names = _role_projects(**{"group_id" if is_team else "user_id": instance.pk})
+    purge_after_commit(project_key(name) for name in names)
+
+
+def purge_project_of_deleted_role(sender, instance, **kwargs):
+    """pre_delete receiver for Role (also sent for roles deleted with their holder)."""
+    from packages.caching import project_key, purge_after_commit
+
+    purge_after_commit(project_key(name) for name in _role_projects(pk=instance.pk))

@@ -231,18 +231,31 @@ class RoleSerializer(serializers.Serializer):
 
 
 class OwnershipSerializer(serializers.Serializer):
-    """Who holds a role on the project: owners first, then by user name."""
+    """Who holds a role on the project. ``roles``: the users holding one
+    directly, owners first, then by user name. ``organization``: the team (a
+    group) holding a role, the nearest thing this index has to PyPI's
+    organizations (on PyPI an organization's project names it here, and the
+    roles its teams grant are not listed under ``roles`` either); the owning
+    team first, then by name, when several do; null when no team does."""
 
-    # The instance is a list of (role name, username) pairs.
+    # The instance is a list of (role name, username or None, team name or None).
 
-    organization = serializers.CharField(allow_null=True)
+    organization = serializers.CharField(
+        allow_null=True, help_text="The team holding a role on the project (owners first)."
+    )
     roles = RoleSerializer(many=True)
 
     def to_representation(self, roles):
-        ordered = sorted(roles, key=lambda pair: (pair[0] != "Owner", pair[1]))
+        users = sorted(
+            ((role, user) for role, user, _ in roles if user is not None),
+            key=lambda pair: (pair[0] != "Owner", pair[1]),
+        )
+        teams = sorted(
+            (role != "Owner", team) for role, user, team in roles if user is None and team
+        )
         return {
-            "organization": None,
-            "roles": [{"role": role, "user": user} for role, user in ordered],
+            "organization": teams[0][1] if teams else None,
+            "roles": [{"role": role, "user": user} for role, user in users],
         }
 
 

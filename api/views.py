@@ -9,6 +9,7 @@ the number of releases and files.
 
 import base64
 import hashlib
+import re
 from urllib.parse import quote
 
 from django.conf import settings
@@ -20,7 +21,14 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.views import APIView
 
-from api.caching import PROJECT_ROUTE, cached_document, document_key, release_route
+from api.caching import (
+    PROJECT_ROUTE,
+    Miss,
+    cached_document,
+    document_key,
+    find_cached,
+    release_route,
+)
 from api.renderers import PyPIJSONRenderer
 from api.serializers import (
     NotFoundSerializer,
@@ -29,8 +37,9 @@ from api.serializers import (
 )
 from packages.caching import project_key
 from packages.headers import API_CORS_HEADERS
-from packages.models import File, Release, Role
-from packages.queries import find_visible_project
+from packages.models import File, Project, Release, Role
+from packages.names import normalize_name
+from packages.queries import find_simple_project, find_visible_project
 from packages.storage import stored_url
 from packages.versions import canonical_version, latest_index
 
@@ -86,10 +95,11 @@ def _cache_timeout():
     return DEFAULT_TIMEOUT
 
 
-def _roles(project) -> list[tuple[str, str]]:
+def _roles(project) -> list[tuple[str, str | None, str | None]]:
+    """(role name, username, team name) of every role on the project, in one query."""
     username = f"user__{get_user_model().USERNAME_FIELD}"
     return list(
-        Role.objects.filter(project=project, user__isnull=False).values_list("role_name", username)
+        Role.objects.filter(project=project).values_list("role_name", username, "group__name")
     )
 
 
@@ -160,6 +170,91 @@ def release_document(project, version: str) -> dict | None:
     }
 
 
+def _common_headers(response, normalized_name: str, surrogate_keys) -> None:
+    keys = sorted({*surrogate_keys, project_key(normalized_name)})
+    response["Cache-Control"] = CACHE_CONTROL
+    response["Surrogate-Control"] = SURROGATE_CONTROL
+    response["Surrogate-Key"] = " ".join(keys)
+    for header, value in API_CORS_HEADERS.items():
+        response[header] = value
+
+
+def document_response(body, etag, *, last_serial, normalized_name, surrogate_keys):
+    """The 200 (or, with ``body`` None, the 304) of a document."""
+    if body is None:
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(body, content_type=PyPIJSONRenderer.media_type)
+        response["Content-Length"] = str(len(body))
+    response["ETag"] = etag
+    response["X-PyPI-Last-Serial"] = str(last_serial)
+    # As XFrameOptionsMiddleware would: the hot path answers before it.
+    response["X-Frame-Options"] = "DENY"
+    _common_headers(response, normalized_name, surrogate_keys)
+    return response
+
+
+PROJECT_SURROGATE_KEYS = ("all-legacy-json", "project-legacy-json")
+RELEASE_SURROGATE_KEYS = ("all-legacy-json", "release-legacy-json")
+_DOCUMENT_PATH = re.compile(r"/pypi/([^/]+)/(?:([^/]+)/)?json/?")
+
+
+class CachedDocumentsMiddleware:
+    """The JSON API's hot path: a document already in the cache is answered
+    here, right after read auth (see settings.MIDDLEWARE), with one indexed
+    query (the project row: serial and visibility) and one small cache read,
+    skipping the session/CSRF/auth/messages middleware and DRF's request
+    machinery that these responses never use. The bytes and headers are the
+    view's; anything else (a miss, a redirect, a 404) goes to the view."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method in ("GET", "HEAD") and request.path_info.startswith("/pypi/"):
+            match = _DOCUMENT_PATH.fullmatch(request.path_info)
+            if match is not None:
+                response = _cached_document_response(request, *match.groups())
+                if response is not None:
+                    return response
+        return self.get_response(request)
+
+
+def _cached_document_response(request, name: str, version: str | None):
+    if normalize_name(name) != name:
+        return None  # the view redirects
+    project = find_simple_project(name)
+    if project is None:
+        return None
+    route = PROJECT_ROUTE if version is None else release_route(version)
+    found = find_cached(
+        document_key(project.id, project.last_serial, route), project.id,
+        if_none_match=request.META.get("HTTP_IF_NONE_MATCH", ""),
+    )
+    if isinstance(found, Miss):
+        request.json_api_project = project  # the view builds without looking it up again
+        return None
+    body, etag = found
+    return document_response(
+        body, etag, last_serial=project.last_serial, normalized_name=project.normalized_name,
+        surrogate_keys=PROJECT_SURROGATE_KEYS if version is None else RELEASE_SURROGATE_KEYS,
+    )
+
+
+def _visible_project(request, name: str) -> Project | None:
+    """The visible project named ``name`` (any spelling); the row the hot path
+    already read when it missed the cache, as a read-only instance."""
+    row = getattr(request, "json_api_project", None)
+    if row is not None and row.normalized_name == name:
+        project = Project(
+            id=row.id, name=row.name, normalized_name=row.normalized_name,
+            last_serial=row.last_serial, status=row.status, status_reason=row.status_reason,
+        )
+        project._state.adding = False
+        return project
+    return find_visible_project(name)
+
+
 class _NoNegotiation(BaseContentNegotiation):
     """PyPI answers JSON whatever the Accept header says (never a 406)."""
 
@@ -222,17 +317,9 @@ class _PyPIJSONView(APIView):
     def default_response_headers(self):
         return {}
 
-    def _common_headers(self, response, project) -> None:
-        keys = sorted({*self.surrogate_keys, project_key(project.normalized_name)})
-        response["Cache-Control"] = CACHE_CONTROL
-        response["Surrogate-Control"] = SURROGATE_CONTROL
-        response["Surrogate-Key"] = " ".join(keys)
-        for header, value in API_CORS_HEADERS.items():
-            response[header] = value
-
     def _redirect(self, project, path: str):
         response = HttpResponsePermanentRedirect(settings.INDEX_BASE_URL + path)
-        self._common_headers(response, project)
+        _common_headers(response, project.normalized_name, self.surrogate_keys)
         return response
 
     def _serve(self, request, project, route: str, build):
@@ -251,6 +338,7 @@ class _PyPIJSONView(APIView):
 
         found = cached_document(
             document_key(project.pk, project.last_serial, route),
+            project_pk=project.pk,
             if_none_match=request.headers.get("If-None-Match", ""),
             build=render,
             timeout=_cache_timeout(),
@@ -258,19 +346,15 @@ class _PyPIJSONView(APIView):
         if found is None:
             return not_found()
         body, etag = found
-        if body is None:
-            response = HttpResponseNotModified()
-        else:
-            response = HttpResponse(body, content_type=PyPIJSONRenderer.media_type)
-        response["ETag"] = etag
-        response["X-PyPI-Last-Serial"] = str(project.last_serial)
-        self._common_headers(response, project)
-        return response
+        return document_response(
+            body, etag, last_serial=project.last_serial,
+            normalized_name=project.normalized_name, surrogate_keys=self.surrogate_keys,
+        )
 
 
 class ProjectJSONView(_PyPIJSONView):
     serializer_class = ProjectDocumentSerializer
-    surrogate_keys = ("all-legacy-json", "project-legacy-json")
+    surrogate_keys = PROJECT_SURROGATE_KEYS
 
     @extend_schema(
         operation_id="project_json",
@@ -279,7 +363,7 @@ class ProjectJSONView(_PyPIJSONView):
         responses={200: ProjectDocumentSerializer, **_ERRORS},
     )
     def get(self, request, name: str, slash: str = ""):
-        project = find_visible_project(name)
+        project = _visible_project(request, name)
         if project is None:
             return not_found()
         if name != project.normalized_name:
@@ -289,7 +373,7 @@ class ProjectJSONView(_PyPIJSONView):
 
 class ReleaseJSONView(_PyPIJSONView):
     serializer_class = ReleaseDocumentSerializer
-    surrogate_keys = ("all-legacy-json", "release-legacy-json")
+    surrogate_keys = RELEASE_SURROGATE_KEYS
 
     @extend_schema(
         operation_id="release_json",
@@ -298,7 +382,7 @@ class ReleaseJSONView(_PyPIJSONView):
         responses={200: ReleaseDocumentSerializer, **_ERRORS},
     )
     def get(self, request, name: str, version: str, slash: str = ""):
-        project = find_visible_project(name)
+        project = _visible_project(request, name)
         if project is None:
             return not_found()
         if name != project.normalized_name:

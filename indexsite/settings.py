@@ -53,6 +53,8 @@ MIDDLEWARE = [
     # The simple API's hot path: project pages are answered here, skipping the
     # session/CSRF/auth/messages work below that they never use.
     "legacy.middleware.SimplePagesMiddleware",
+    # The JSON API's hot path: documents already cached are answered here too.
+    "api.views.CachedDocumentsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
