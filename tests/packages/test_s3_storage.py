@@ -1,6 +1,7 @@
 """Uploads stored on S3 through the real django-storages backend, against an
 S3-compatible HTTP server (moto in server mode) started by the test module."""
 
+import io
 import socket
 import subprocess
 import sys
@@ -10,13 +11,15 @@ from pathlib import Path
 import boto3
 import pytest
 import requests
+from django.db.models.signals import pre_save
 
-from packages.models import File
+from packages.models import File, Project
 from packages.storage import open_stored
 from packages.tokens import create_token
+from packages.uploads import UploadedContent, accept_upload
 from tests.dists import make_wheel
 from tests.factories import create_user
-from tests.legacy.upload_forms import post_upload
+from tests.legacy.upload_forms import post_upload, twine_fields
 
 pytestmark = pytest.mark.django_db
 BUCKET = "indexsite-test"
@@ -124,3 +127,30 @@ def test_refused_upload_leaves_no_object_in_the_bucket(client, bucket):
     assert response.status_code == 400
     assert keys(bucket) == []
     assert not File.objects.exists()
+
+
+def test_failed_transaction_removes_the_objects_it_stored(bucket):
+    """Stored before the rows commit: a failure after storing must delete both
+    objects (the file and its .metadata) from the bucket."""
+    alice = create_user("alice")
+    filename, content, metadata = make_wheel("hello", "1.0")
+    fields = {}
+    for key, value in twine_fields(filename, content, metadata):
+        fields.setdefault(key, []).append(value)
+    stored_before_failure = []
+
+    def fail(sender, instance, **kwargs):
+        stored_before_failure.extend(keys(bucket))
+        raise RuntimeError("database went away")
+
+    pre_save.connect(fail, sender=File)
+    try:
+        with pytest.raises(RuntimeError):
+            accept_upload(fields=fields, content=UploadedContent(filename, io.BytesIO(content)),
+                          uploader=alice)
+    finally:
+        pre_save.disconnect(fail, sender=File)
+
+    assert len(stored_before_failure) == 2
+    assert keys(bucket) == []
+    assert not File.objects.exists() and not Project.objects.exists()
