@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from limits import parse_many, storage, strategies
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,17 @@ def _limit_items() -> list:
     if items is None:
         items = _items[spec] = parse_many(spec)
     return items
+
+
+def check_setting() -> None:
+    """Refuse to start with a limit that cannot be parsed: the limiter would fail
+    open on every call, i.e. XML-RPC would run with no limit at all."""
+    try:
+        _limit_items()
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"XMLRPC_RATELIMIT_STRING: {exc} (e.g. '3600 per hour')"
+        ) from None
 
 
 def _policy_name(index: int, count: int) -> str:

@@ -13,7 +13,9 @@ from xmlrpc import ratelimit
 from xmlrpc.views import xmlrpc_endpoint
 
 import pytest
+from django.apps import apps
 from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.wsgi import WSGIRequest
 
 from tests.xmlrpc.conftest import fault_of, method_call
@@ -210,3 +212,11 @@ def test_rate_limit_is_shared_by_every_worker_through_redis(settings):
         assert not ratelimit.check(address).allowed
     finally:
         ratelimit.clear(address)
+
+
+def test_an_unparsable_rate_limit_stops_startup_instead_of_failing_open(settings):
+    settings.XMLRPC_RATELIMIT_STRING = "3600 an hour"
+    with pytest.raises(ImproperlyConfigured, match="XMLRPC_RATELIMIT_STRING"):
+        apps.get_app_config("xmlrpc").ready()
+    settings.XMLRPC_RATELIMIT_STRING = "10/minute; 100/hour"
+    apps.get_app_config("xmlrpc").ready()
