@@ -38,11 +38,15 @@ def render_description_html(text: str, content_type: str) -> str | None:
     if not text.strip():
         return ""
     mimetype, params = _parse_content_type(content_type)
-    if mimetype == "text/markdown":
-        return readme_renderer.markdown.render(text, variant=params.get("variant", "GFM"))
-    if mimetype == "text/plain":
-        return readme_renderer.txt.render(text)
-    return readme_renderer.rst.render(text, stream=None)
+    try:
+        if mimetype == "text/markdown":
+            return readme_renderer.markdown.render(text, variant=params.get("variant", "GFM"))
+        if mimetype == "text/plain":
+            return readme_renderer.txt.render(text)
+        return readme_renderer.rst.render(text, stream=None)
+    except Exception:  # noqa: BLE001 - e.g. RecursionError on deeply nested reST lists
+        # A renderer that crashes on a text has failed to render it.
+        return None
 
 
 def check_description_renders(text: str, content_type: str) -> None:

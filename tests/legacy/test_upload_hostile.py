@@ -376,6 +376,16 @@ def test_refuses_invalid_metadata(client, token, overrides, message):
     assert reason.startswith(message)
 
 
+def test_refuses_description_that_crashes_the_renderer(client, token):
+    nested = "".join("  " * depth + "- item\n\n" for depth in range(600))
+    filename, content, metadata = make_wheel("hello", "1.0")
+
+    reason = refused(post_upload(client, token, filename, content, metadata,
+                                 description=nested, description_content_type="text/x-rst"))
+
+    assert reason == "The description failed to render for 'text/x-rst'."
+
+
 def test_refuses_repeated_single_value_field(client, token):
     filename, content, metadata = make_wheel("hello", "1.0")
     fields = twine_fields(filename, content, metadata) + [("summary", "second summary")]
