@@ -131,10 +131,15 @@ def _version_key(version: str):
         return (0, version)
 
 
+# What ordering releases and choosing the latest needs: never the descriptions.
+_ORDERING_FIELDS = ("id", "project_id", "version", "yanked", "is_prerelease")
+
+
 def releases_in_order(project) -> list[Release]:
     """A project's releases in ascending version order; the index of a release in
-    this list is PyPI's ``_pypi_ordering``."""
-    return sorted(project.releases.all(), key=lambda r: _version_key(r.version))
+    this list is PyPI's ``_pypi_ordering``. Only the fields ordering needs are loaded."""
+    releases = project.releases.only(*_ORDERING_FIELDS)
+    return sorted(releases, key=lambda r: _version_key(r.version))
 
 
 def find_release(name: str, version: str):
@@ -146,6 +151,7 @@ def find_release(name: str, version: str):
     ordered = releases_in_order(project)
     for ordering, release in enumerate(ordered):
         if release.version == version:
+            release = Release.objects.get(pk=release.pk)
             release.project = project
             return release, ordering
     return None, None
@@ -186,6 +192,7 @@ SEARCH_FIELDS = (
 _EXACT_FIELDS = {"version", "home_page", "download_url", "platform"}
 _BOOSTS = {"name": 10, "summary": 5, "description": 5, "keywords": 5}
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+_SEARCH_MODEL_FIELDS = {"platform": "platforms"}
 
 
 def _tokens(text: str) -> set[str]:
@@ -217,9 +224,14 @@ def search_projects(spec: dict[str, list[str]], operator: str) -> list[dict]:
     non-yanked release that has files; whole-token, case-insensitive matching;
     values of one field OR-ed, fields combined by ``operator``; at most 100
     projects by relevance. Returns {project, release, versions, score} dicts."""
+    # Every release of the index is read: only the fields ordering and the asked
+    # fields need, never the descriptions unless they are searched.
+    fields = {_SEARCH_MODEL_FIELDS.get(f, f) for f in spec if f not in ("name", "version")}
     releases = (
         Release.objects.filter(project__in=visible_projects(), files__isnull=False)
-        .select_related("project").distinct()
+        .select_related("project")
+        .only(*_ORDERING_FIELDS, "summary", *fields, "project__name", "project__normalized_name")
+        .distinct()
     )
     by_project: dict[int, list[Release]] = {}
     for release in releases:

@@ -4,8 +4,10 @@ Faults when switched off (§4), and the Deprecation headers."""
 import xmlrpc.client
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
+from packages import xmlrpc_queries as queries
 from packages.journal import record_journal_entry
 from packages.models import JournalEntry, Project
 from packages.yanking import yank_release
@@ -200,3 +202,20 @@ def test_changelog_answers_stay_well_formed_xml(rpc):
 
     assert rows[-1][3] == "add source file café-1.0.tar.gz"
     assert rows[-1][4] == project.last_serial
+
+
+def test_release_lookups_and_search_read_no_description_they_do_not_use(tinyproj):
+    def description_reads(call):
+        with CaptureQueriesContext(connection) as captured:
+            result = call()
+        return result, [q["sql"] for q in captured if '"description"' in q["sql"]]
+
+    versions, reads = description_reads(lambda: queries.releases_in_order(tinyproj))
+    assert [r.version for r in versions] == ["1.0", "1.1", "1.2", "2.0b1"] and reads == []
+    hits, reads = description_reads(lambda: queries.search_projects({"name": ["tinyproj"]}, "or"))
+    assert [h["release"].version for h in hits] == ["1.1"] and reads == []
+    # The one release release_data describes is read whole, in one query.
+    (release, ordering), reads = description_reads(lambda: queries.find_release("tinyproj", "1.1"))
+    assert (release.description, ordering, len(reads)) == ("Café demo", 1, 1)
+    hits, reads = description_reads(lambda: queries.search_projects({"description": ["demo"]}, "or"))
+    assert len(hits) == 1 and len(reads) == 1
