@@ -172,7 +172,10 @@ def release_document(project, version: str) -> dict | None:
 
 def _common_headers(response, normalized_name: str, surrogate_keys) -> None:
     keys = sorted({*surrogate_keys, project_key(normalized_name)})
-    response["Cache-Control"] = CACHE_CONTROL
+    # With private reads no shared cache may keep a document (as the simple pages).
+    response["Cache-Control"] = (
+        "max-age=900, private" if settings.INDEX_READ_AUTH == "authenticated" else CACHE_CONTROL
+    )
     response["Surrogate-Control"] = SURROGATE_CONTROL
     response["Surrogate-Key"] = " ".join(keys)
     for header, value in API_CORS_HEADERS.items():

@@ -63,6 +63,20 @@ def test_read_only_token_reads_and_pages_are_private(client, wheel_url, read_tok
     assert response["Cache-Control"] == "max-age=600, private"
 
 
+def test_json_documents_need_credentials_and_are_private(client, wheel_url, read_token):
+    assert client.get("/pypi/secret-pkg/json").status_code == 401
+    for _ in range(2):  # built, then answered from the cache
+        response = client.get(
+            "/pypi/secret-pkg/json", HTTP_AUTHORIZATION=basic("__token__", read_token)
+        )
+        assert response.status_code == 200
+        assert response["Cache-Control"] == "max-age=900, private"
+    assert client.get("/pypi/secret-pkg/json").status_code == 401
+    redirect = client.get("/pypi/Secret.Pkg/json", HTTP_AUTHORIZATION=basic("__token__", read_token))
+    assert redirect.status_code == 301
+    assert redirect["Cache-Control"] == "max-age=900, private"
+
+
 def test_user_password_reads(client, wheel_url, reader):
     response = client.get("/simple/", HTTP_AUTHORIZATION=basic("reader", "reader-password"))
     assert response.status_code == 200
