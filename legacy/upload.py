@@ -22,7 +22,8 @@ from packages.tokens import TOKEN_USERNAME
 from packages.uploads import UploadedContent, accept_upload
 
 _STATUS_TITLES = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-                  404: "Not Found", 409: "Conflict", 410: "Gone", 413: "Payload Too Large"}
+                  404: "Not Found", 409: "Conflict", 410: "Gone", 411: "Length Required",
+                  413: "Payload Too Large"}
 # Parts that are files by nature; any other field sent as a file part is refused.
 _FILE_FIELDS = {"content", "gpg_signature"}
 
@@ -81,6 +82,14 @@ def upload(request):
         response["WWW-Authenticate"] = www_authenticate_header()
         return response
 
+    if not request.META.get("CONTENT_LENGTH") and request.headers.get("Transfer-Encoding"):
+        # Django reads a body only as far as its Content-Length: a chunked body would
+        # look empty and be answered with the information page, a silent "success".
+        return message_response(
+            request, 411,
+            "Length Required: send the upload with a Content-Length header (chunked "
+            "request bodies are not supported).",
+        )
     files = None
     try:
         try:

@@ -4,6 +4,7 @@ bytes pass the limit, without the server reading the rest of the body."""
 import io
 
 import pytest
+import requests
 from django.test import RequestFactory
 from django.test.client import ClientHandler
 
@@ -102,3 +103,20 @@ def test_a_project_limit_above_the_global_one_raises_the_stream_ceiling(settings
     assert response.status_code == 400
     assert response.reason_phrase == "File too large. Limit for uploads to this index is 3 MB."
     assert 3 * MIB <= stream.consumed < 3.5 * MIB
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chunked_upload_is_refused_not_answered_with_the_information_page(live_server):
+    token = create_token(create_user("alice"))[1]
+    filename, content, metadata = make_wheel("hello", "1.0")
+    body, ctype = encode_multipart(twine_fields(filename, content, metadata),
+                                   [("content", filename, content, "application/octet-stream")])
+
+    # A generator body makes requests send Transfer-Encoding: chunked, no Content-Length.
+    response = requests.post(f"{live_server.url}/legacy/", data=iter([body]), timeout=30,
+                             headers={"Content-Type": ctype,
+                                      "Authorization": basic("__token__", token)})
+
+    assert response.status_code == 411
+    assert response.reason.startswith("Length Required: send the upload with a Content-Length")
+    assert not File.objects.exists()
