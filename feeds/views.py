@@ -4,10 +4,12 @@ an md5 ETag with 304 answers, and the rendered document cached by serial.
 A rendered feed is stored under the journal serial it reflects (the index's
 serial for the global feeds, the project's for a project feed). Every change a
 feed shows (upload, yank, deletion, quarantine) writes a journal entry, so a
-new serial makes the next request render afresh; nothing needs deleting."""
+new serial makes the next request render afresh; nothing needs deleting. With
+the cache unreachable, feeds are rendered on every request."""
 
 import base64
 import hashlib
+import logging
 
 from django.conf import settings
 from django.core.cache import cache
@@ -27,6 +29,7 @@ from packages.journal import last_serial
 from packages.queries import find_visible_project
 
 CACHE_TIMEOUT = 24 * 3600
+logger = logging.getLogger(__name__)
 
 
 # Surrogate-Control as Warehouse's origin_cache decorators (only sent when a CDN is configured).
@@ -58,12 +61,27 @@ def _render(feed, request, *args) -> bytes:
     return feed(request, *args).content
 
 
+def _cached(cache_key):
+    try:
+        return cache.get(cache_key)
+    except Exception:  # the shared cache is down: render, as without a cache
+        logger.warning("Feed cache unavailable; rendering %s", cache_key, exc_info=True)
+        return None
+
+
+def _store(cache_key, value) -> None:
+    try:
+        cache.set(cache_key, value, CACHE_TIMEOUT)
+    except Exception:
+        logger.warning("Could not store the rendered feed %s", cache_key, exc_info=True)
+
+
 def _feed_response(request, *, cache_key, render, surrogate_key, surrogate_control):
-    cached = cache.get(cache_key)
+    cached = _cached(cache_key)
     if cached is None:
         body = render()
         cached = (body, etag_for(body))
-        cache.set(cache_key, cached, CACHE_TIMEOUT)
+        _store(cache_key, cached)
     body, etag = cached
     if request_etag_matches(request, etag):
         response = HttpResponseNotModified()

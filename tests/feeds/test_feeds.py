@@ -365,3 +365,20 @@ def test_feeds_refuse_writes(client):
 def test_empty_index_gives_valid_empty_feeds(client):
     assert get_feed(client, "/rss/updates.xml").entries == []
     assert get_feed(client, "/rss/packages.xml").entries == []
+
+
+@pytest.mark.parametrize(
+    "url", ["/rss/updates.xml", "/rss/packages.xml", "/rss/project/tinyproj/releases.xml"]
+)
+def test_feeds_are_served_when_the_shared_cache_is_down(client, settings, url):
+    publish("TinyProj", "1.0.0", created=T0)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    response = client.get(url)
+    assert len(parse(response).entries) == 1
+    not_modified = client.get(url, headers={"If-None-Match": response["ETag"]})
+    assert not_modified.status_code == 304
