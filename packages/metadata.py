@@ -25,6 +25,9 @@ VERSION_SPEC_URL = "https://packaging.python.org/specifications/version-specifie
 METADATA_VERSIONS = {"1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5"}
 MAX_SUMMARY_LENGTH = 512
 MAX_URL_LABEL_LENGTH = 32
+# "Private :: Do Not Upload" and the like are in no trove list: they exist so that
+# PyPI refuses the package, which is then published to a private index like this one.
+PRIVATE_CLASSIFIER_PREFIX = "Private ::"
 
 # Form field -> packaging raw key, for fields that hold one value.
 _SINGLE_FIELDS = {
@@ -229,6 +232,8 @@ def check_metadata(raw: dict) -> UploadMetadata:
             if address and not _EMAIL.match(address):
                 _reject(f"'{address}' is not a valid email address.")
     for classifier in raw.get("classifiers", []):
+        if classifier.startswith(PRIVATE_CLASSIFIER_PREFIX):
+            continue
         if classifier in trove_classifiers.deprecated_classifiers:
             replacements = trove_classifiers.deprecated_classifiers[classifier]
             _reject(

@@ -482,6 +482,17 @@ def test_repeated_fields_are_all_kept(client, token):
     assert release.platforms == ["any"]
 
 
+def test_accepts_private_classifiers_meant_to_keep_packages_off_pypi(client, token):
+    filename, content, metadata = make_wheel("hello", "1.0")
+
+    response = post_upload(client, token, filename, content, metadata, classifiers=[
+        "Private :: Do Not Upload", "Programming Language :: Python :: 3"])
+
+    assert response.status_code == 200, response.reason_phrase
+    assert Release.objects.get().classifiers == [
+        "Private :: Do Not Upload", "Programming Language :: Python :: 3"]
+
+
 def test_unknown_value_and_empty_fields_count_as_absent(client, token):
     filename, content, metadata = make_wheel("hello", "1.0")
 
