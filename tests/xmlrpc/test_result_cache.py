@@ -23,6 +23,7 @@ def eventually(check, timeout=5.0):
 
 
 def test_the_purger_is_registered_with_packages_caching():
+    assert registered_purgers.count(purge_tags) == 1  # by the app's ready()
     register_purger(purge_tags)  # idempotent
     assert registered_purgers.count(purge_tags) == 1
 
