@@ -6,7 +6,6 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from hypothesis_jsonschema import from_schema
 
 from tests.api.conftest import build_tinyproj
 from tests.factories import publish
@@ -39,22 +38,15 @@ def test_live_responses_conform_to_the_openapi_document(
         if result.ok().definition.raw["operationId"] == operation_id
     )
 
-    # Path parameters are drawn from each parameter's own schema (its pattern):
-    # schemathesis' object-level generation trips over the locked Hypothesis
-    # version (hypothesis-jsonschema calls a removed internal), strings do not.
-    parameters = {
-        parameter.name: from_schema(parameter.definition["schema"])
-        for parameter in operation.path_parameters
-    }
-
-    @given(generated=st.fixed_dictionaries(parameters), data=st.data())
+    # Cases come from schemathesis' own generation (Hypothesis is pinned below
+    # the release that removed an internal hypothesis-jsonschema calls).
+    @given(case=operation.as_strategy(), data=st.data())
     @hypothesis_settings(
         max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    def check(generated, data):
-        case = operation.make_case(path_parameters=dict(generated))
+    def check(case, data):
         # Half the cases name real projects (some spelled to redirect), the
         # others keep schemathesis' generated names (404s).
         if data.draw(st.booleans()):
