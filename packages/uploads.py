@@ -335,13 +335,18 @@ def check_digests(form: UploadForm, digests: Digests) -> None:
             )
 
 
+def same_name_or_content(filename: str, digests: Digests):
+    """Files with this name or these bytes. The bytes are matched by SHA-256, the
+    indexed digest (PyPI matches BLAKE2b-256; equal bytes have equal both), so
+    that this look-up stays an index scan however many files the index holds."""
+    return File.objects.filter(Q(filename=filename) | Q(sha256_digest=digests.sha256))
+
+
 def check_not_duplicate(filename: str, digests: Digests) -> File | None:
     """The existing File when this exact file was uploaded before (answered 200 so
     that ``twine upload --skip-existing`` and plain re-runs pass); refuses a name
     or content already taken otherwise, and any name ever used (PyPI's rule)."""
-    existing = File.objects.filter(
-        Q(filename=filename) | Q(blake2_256_digest=digests.blake2_256)
-    ).first()
+    existing = same_name_or_content(filename, digests).first()
     if existing is not None:
         if (
             existing.filename == filename

@@ -13,7 +13,13 @@ from django.utils import timezone
 
 from packages.errors import Forbidden, UploadRejected
 from packages.models import File, Filename, JournalEntry, Project, Release, Role
-from packages.uploads import UploadedContent, accept_upload, ensure_project
+from packages.storage import Digests
+from packages.uploads import (
+    UploadedContent,
+    accept_upload,
+    ensure_project,
+    same_name_or_content,
+)
 from tests.dists import core_metadata, make_sdist, make_wheel
 from tests.factories import create_project, create_user
 from tests.legacy.upload_forms import stored_paths, twine_fields
@@ -197,6 +203,21 @@ def test_concurrent_first_uploads_of_look_alike_names_create_only_the_first(
     assert list(Project.objects.values_list("name", flat=True)) == [first_name]
     assert not File.objects.exists() and not Filename.objects.exists()
     assert stored_paths() == []
+
+
+@pytest.mark.django_db
+def test_duplicate_look_up_uses_indexes_not_a_scan_of_every_file():
+    if connection.vendor != "postgresql":
+        pytest.skip("reads PostgreSQL's query plan")
+    upload(create_user("alice"))
+    digests = Digests(size=1, md5="0" * 32, sha256="1" * 64, blake2_256="2" * 64)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+
+    plan = same_name_or_content("other-1.0.tar.gz", digests).explain()
+
+    # Both conditions answered by an index, neither by reading rows one by one.
+    assert "Seq Scan" not in plan and "Filter:" not in plan, plan
 
 
 @pytest.mark.django_db
