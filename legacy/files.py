@@ -21,6 +21,7 @@ from django.http import (
     FileResponse,
     HttpResponse,
     HttpResponseNotAllowed,
+    HttpResponseNotModified,
     HttpResponseRedirect,
     StreamingHttpResponse,
 )
@@ -80,7 +81,7 @@ def serve(request, path: str):
         return response
 
     if request.META.get("HTTP_IF_NONE_MATCH") and request_etag_matches(request, etag):
-        response = HttpResponse(status=304)
+        response = HttpResponseNotModified()  # no Content-Type (see legacy.simple)
     elif settings.INDEX_FILES_ACCEL_REDIRECT:
         response = HttpResponse(content_type=content_type)
         prefix = settings.INDEX_FILES_ACCEL_REDIRECT.rstrip("/")

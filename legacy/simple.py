@@ -7,7 +7,12 @@ indexed query (the project row, for its serial and status)."""
 from urllib.parse import quote
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponsePermanentRedirect, StreamingHttpResponse
+from django.http import (
+    HttpResponse,
+    HttpResponseNotModified,
+    HttpResponsePermanentRedirect,
+    StreamingHttpResponse,
+)
 from django.views.decorators.http import require_safe
 
 from legacy import simple_pages
@@ -43,7 +48,9 @@ def _content_type(media_type: str) -> str:
 
 def _page_response(request, body, *, media_type, etag, serial, surrogate_key, surrogate_control):
     if request_etag_matches(request, etag):
-        response = HttpResponse(status=304)
+        # No Content-Type: pip's HTTP cache copies a 304's headers onto the
+        # cached page, and a text/html there makes it parse cached JSON as HTML.
+        response = HttpResponseNotModified()
     elif isinstance(body, bytes):
         response = HttpResponse(
             b"" if request.method == "HEAD" else body, content_type=_content_type(media_type)

@@ -131,3 +131,24 @@ def test_yanked_release_is_skipped_unless_pinned(index_url, tmp_path):
     assert pinned.returncode == 0, pinned.stdout + pinned.stderr
     assert [p.name for p in (tmp_path / "b").iterdir()] == ["yank_demo-2.0-py3-none-any.whl"]
     assert "yanked" in (pinned.stdout + pinned.stderr).lower()
+
+
+def test_pip_with_its_http_cache_finds_files_after_a_304(index_url, tmp_path):
+    # pip revalidates index pages (If-None-Match) and merges the 304's headers
+    # into its cached response: a 304 must not carry a Content-Type of its own.
+    publish("cached-pkg", "1.0")
+    env = {key: value for key, value in CLIENT_ENV.items() if key != "PIP_NO_CACHE_DIR"}
+    # pip caches only for HTTPS and trusted hosts (the live server is plain HTTP).
+    host = index_url.split("/")[2].split(":")[0]
+    for run in ("first", "second"):
+        result = subprocess.run(
+            [str(BIN / "python"), "-m", "pip", "download", "--no-deps",
+             "--cache-dir", str(tmp_path / "pip-cache"), "--trusted-host", host,
+             "--index-url", index_url,
+             "-d", str(tmp_path / run), "cached-pkg==1.0"],
+            env=env, capture_output=True, text=True, timeout=120,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert sorted(p.name for p in (tmp_path / run).iterdir()) == [
+            "cached_pkg-1.0-py3-none-any.whl"
+        ]

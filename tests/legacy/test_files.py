@@ -116,6 +116,8 @@ def test_head_and_conditional_get(client, wheel):
     assert body_of(head) == b""
     again = client.get(f"/{wheel.path}", HTTP_IF_NONE_MATCH=f'"{wheel.sha256_digest}"')
     assert again.status_code == 304
+    assert not again.has_header("Content-Type")  # clients' caches keep the stored one
+    assert again["ETag"] == f'"{wheel.sha256_digest}"'
 
 
 def test_cors_preflight_and_write_methods(client, wheel):

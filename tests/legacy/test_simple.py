@@ -290,6 +290,9 @@ def test_matching_if_none_match_gets_304_with_headers(client, db):
     assert again.content == b""
     assert again["ETag"] == etag
     assert again["X-PyPI-Last-Serial"] == first["X-PyPI-Last-Serial"]
+    assert again["Vary"] == "Accept"
+    # pip's cache copies a 304's headers onto the cached page: no Content-Type here.
+    assert not again.has_header("Content-Type")
     # Another representation has another validator.
     html_page = client.get("/simple/cond/", HTTP_IF_NONE_MATCH=etag)
     assert html_page.status_code == 200
