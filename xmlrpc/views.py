@@ -107,6 +107,13 @@ def xmlrpc_endpoint(request):
     limit = settings.XMLRPC_MAX_BODY_SIZE
     if _declared_length(request) > limit:
         return _too_large(limit)
+    if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+        # Without a Content-Length nothing of the body is read: say so, rather
+        # than answer a parse error about XML the client did send.
+        return HttpResponse(
+            "XML-RPC requests need a Content-Length header; chunked bodies are not read.\n",
+            status=411, content_type="text/plain; charset=utf-8",
+        )
 
     address = client_address(request)
     outcome = ratelimit.check(address)

@@ -122,6 +122,15 @@ def test_body_without_content_length_is_not_read():
     assert (caught.value.faultCode, caught.value.faultString) == PARSE_ERROR
 
 
+def test_chunked_body_is_told_to_send_a_content_length(post_xml):
+    def chunks():
+        yield method_call("changelog_last_serial")
+
+    response = post_xml(chunks())  # requests sends a generator chunked
+    assert response.status_code == 411
+    assert "Content-Length" in response.text
+
+
 RATE_LIMITED = re.compile(
     r"HTTPTooManyRequests: The action could not be performed because there were too many "
     r"requests by the client\. Limit may reset in [1-9]\d* seconds\.")
