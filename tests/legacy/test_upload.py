@@ -243,6 +243,20 @@ def test_same_filename_with_other_bytes_is_refused_as_already_existing(client, t
     assert len(stored_paths()) == 2
 
 
+def test_same_bytes_under_another_filename_are_refused_naming_the_first(client, token):
+    filename, content, metadata = make_wheel("hello", "1.0")
+    post_upload(client, token, filename, content, metadata)
+
+    response = post_upload(client, token, "hello-1.0-py2.py3-none-any.whl", content, metadata,
+                           pyversion="py2.py3")
+
+    assert response.status_code == 400
+    blake2 = File.objects.get().blake2_256_digest
+    assert response.reason_phrase.startswith(
+        f"File already exists ('hello-1.0-py3-none-any.whl', with blake2_256 hash '{blake2}')")
+    assert File.objects.count() == 1 and len(stored_paths()) == 2
+
+
 def test_filename_of_a_deleted_file_is_never_reused(client, token):
     filename, content, metadata = make_wheel("hello", "1.0")
     post_upload(client, token, filename, content, metadata)
