@@ -25,11 +25,17 @@ class ConsumerBanForm(forms.ModelForm):
             return ""
         try:
             # Host bits are dropped: 203.0.113.7/24 bans 203.0.113.0/24.
-            return str(ipaddress.ip_network(value, strict=False))
+            network = ipaddress.ip_network(value, strict=False)
         except ValueError:
             raise forms.ValidationError(
                 "Enter an IP address or a CIDR network, e.g. 203.0.113.7 or 2001:db8::/32."
             ) from None
+        mapped = network.network_address.ipv4_mapped if network.version == 6 else None
+        if mapped is not None and network.prefixlen >= 96:
+            # Client addresses are compared as IPv4 (::ffff:203.0.113.7 is 203.0.113.7),
+            # so a ban copied in mapped form from a dual-stack log is stored as IPv4.
+            network = ipaddress.ip_network(f"{mapped}/{network.prefixlen - 96}")
+        return str(network)
 
     def clean_user_agent_pattern(self):
         pattern = self.cleaned_data["user_agent_pattern"]

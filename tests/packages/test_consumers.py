@@ -272,6 +272,21 @@ def test_admin_adds_a_ban_that_applies_at_once(admin_client, client):
 
 
 @pytest.mark.parametrize(
+    ("entered", "stored"),
+    [("::ffff:203.0.113.7", "203.0.113.7/32"), ("::ffff:203.0.113.0/120", "203.0.113.0/24"),
+     ("2001:db8::1", "2001:db8::1/128")],
+)
+def test_admin_stores_ipv4_mapped_addresses_as_the_ipv4_they_ban(client, entered, stored):
+    form = ConsumerBanForm(data={"network": entered, "reason": "Copied from a dual-stack log"})
+    assert form.is_valid(), form.errors
+    form.save()
+    assert ConsumerBan.objects.get().network == stored
+    refused = "2001:db8::1" if entered.startswith("2001") else "203.0.113.7"
+    for remote in (refused, f"::ffff:{refused}") if "." in refused else (refused,):
+        assert client.get("/rss/updates.xml", REMOTE_ADDR=remote).status_code == 403, remote
+
+
+@pytest.mark.parametrize(
     ("data", "error"),
     [
         ({"network": "203.0.113.300"}, "CIDR"),
