@@ -76,7 +76,7 @@ def _store(cache_key, value) -> None:
         logger.warning("Could not store the rendered feed %s", cache_key, exc_info=True)
 
 
-def _feed_response(request, *, cache_key, render, surrogate_key, surrogate_control):
+def _feed_response(request, *, serial, cache_key, render, surrogate_key, surrogate_control):
     cached = _cached(cache_key)
     if cached is None:
         body = render()
@@ -88,14 +88,19 @@ def _feed_response(request, *, cache_key, render, surrogate_key, surrogate_contr
     else:
         response = HttpResponse(body, content_type=_updates_feed.feed_type.content_type)
     response["ETag"] = etag
+    # PyPI sends no serial on feeds, but the issue asks for it "like the other
+    # APIs" (the issue wins): the index's serial, or the project's.
+    response["X-PyPI-Last-Serial"] = str(serial)
     return _with_headers(response, surrogate_key=surrogate_key, surrogate_control=surrogate_control)
 
 
 @require_safe
 def latest_updates(request):
+    serial = last_serial()
     return _feed_response(
         request,
-        cache_key=f"feeds:updates:{last_serial()}",
+        serial=serial,
+        cache_key=f"feeds:updates:{serial}",
         render=lambda: _render(_updates_feed, request),
         surrogate_key=ALL_PROJECTS,
         surrogate_control=GLOBAL_SURROGATE_CONTROL,
@@ -104,9 +109,11 @@ def latest_updates(request):
 
 @require_safe
 def newest_packages(request):
+    serial = last_serial()
     return _feed_response(
         request,
-        cache_key=f"feeds:packages:{last_serial()}",
+        serial=serial,
+        cache_key=f"feeds:packages:{serial}",
         render=lambda: _render(_packages_feed, request),
         surrogate_key=ALL_PROJECTS,
         surrogate_control=GLOBAL_SURROGATE_CONTROL,
@@ -127,6 +134,7 @@ def project_releases(request, name):
         )
     return _feed_response(
         request,
+        serial=project.last_serial,
         cache_key=f"feeds:project:{project.normalized_name}:{project.last_serial}",
         render=lambda: _render(_project_feed, request, project),
         surrogate_key=project_key(project.normalized_name),
