@@ -6,7 +6,26 @@ class PackagesConfig(AppConfig):
     verbose_name = "Package index"
 
     def ready(self):
-        from packages.caching import register_purger
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Group
+        from django.db.models.signals import pre_delete, pre_save
+
+        from packages.caching import (
+            purge_project_of_deleted_role,
+            purge_projects_of_renamed_holder,
+            register_purger,
+        )
         from packages.cdn import purge_cdn
+        from packages.models import Role
 
         register_purger(purge_cdn)
+        # Renaming or deleting a role holder writes no journal entry but changes
+        # what the APIs show of the project: purge it.
+        for holder in (get_user_model(), Group):
+            pre_save.connect(
+                purge_projects_of_renamed_holder, sender=holder,
+                dispatch_uid=f"purge-on-rename-{holder._meta.label}",
+            )
+        pre_delete.connect(
+            purge_project_of_deleted_role, sender=Role, dispatch_uid="purge-on-role-delete"
+        )

@@ -65,3 +65,37 @@ def purge_after_commit(keys: Iterable[str]) -> None:
 
 def purge_project_after_commit(project) -> None:
     purge_after_commit(keys_for_project(project))
+
+
+# Role holders' names are part of API documents (JSON ``ownership``, XML-RPC
+# ``package_roles``), but renaming a user or a team, or deleting one (its roles
+# go with it), writes no journal entry: purge the projects concerned, as PyPI
+# does when a user is renamed.
+
+
+def _role_projects(**holder) -> list[str]:
+    from packages.models import Role
+
+    return list(
+        Role.objects.filter(**holder).values_list("project__normalized_name", flat=True)
+    )
+
+
+def purge_projects_of_renamed_holder(sender, instance, update_fields=None, **kwargs):
+    """pre_save receiver for the user model and Group."""
+    from django.contrib.auth.models import Group
+
+    is_team = issubclass(sender, Group)
+    field = "name" if is_team else sender.USERNAME_FIELD
+    if instance.pk is None or (update_fields is not None and field not in update_fields):
+        return
+    stored = sender._default_manager.filter(pk=instance.pk).values_list(field, flat=True).first()
+    if stored is None or stored == getattr(instance, field):
+        return
+    names = _role_projects(**{"group_id" if is_team else "user_id": instance.pk})
+    purge_after_commit(project_key(name) for name in names)
+
+
+def purge_project_of_deleted_role(sender, instance, **kwargs):
+    """pre_delete receiver for Role (also sent for roles deleted with their holder)."""
+    purge_after_commit(project_key(name) for name in _role_projects(pk=instance.pk))
