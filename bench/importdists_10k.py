@@ -11,16 +11,14 @@ import again to time the "everything already present" pass.
 """
 
 import argparse
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / ".venv" / "bin"
+from common import ROOT, manage, recreate_database, server_env
+
 sys.path.insert(0, str(ROOT))
 
 from tests.dists import make_sdist, make_wheel  # noqa: E402
@@ -43,15 +41,6 @@ def generate(folder: Path, count: int) -> None:
                 return
 
 
-def reset_postgres(url: str) -> None:
-    base, _, name = url.rpartition("/")
-    subprocess.run([str(BIN / "python"), "-c", (
-        "import psycopg, sys\n"
-        f"with psycopg.connect({base + '/postgres'!r}, autocommit=True) as c:\n"
-        f"    c.execute('DROP DATABASE IF EXISTS \"{name}\"')\n"
-        f"    c.execute('CREATE DATABASE \"{name}\"')\n")], check=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--files", type=int, default=10_000)
@@ -59,31 +48,22 @@ def main() -> None:
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="indexsite-import-bench-"))
-    env = {**os.environ, "INDEX_DATA_DIR": str(scratch / "data"),
-           "DJANGO_SETTINGS_MODULE": "indexsite.settings"}
-    for key in ("DATABASE_URL", "CACHE_URL", "CELERY_BROKER_URL", "INDEX_STORAGE"):
-        env.pop(key, None)
+    env = server_env(data_dir=scratch / "data", database_url=args.database_url or None)
     if args.database_url:
-        env["DATABASE_URL"] = args.database_url
-        reset_postgres(args.database_url)
+        recreate_database(args.database_url)
     try:
         (scratch / "data").mkdir()
         started = time.monotonic()
         generate(scratch / "mirror", args.files)
         print(f"generated {args.files} files in {time.monotonic() - started:.1f} s", flush=True)
-        subprocess.run([str(BIN / "python"), "manage.py", "migrate", "-v0"], cwd=ROOT, env=env,
-                       check=True)
-        subprocess.run([str(BIN / "python"), "manage.py", "shell", "-c",
-                        "from django.contrib.auth import get_user_model\n"
-                        "get_user_model().objects.create_user('bench', password='x')"],
-                       cwd=ROOT, env=env, check=True)
+        manage(env, "migrate", "-v0")
+        manage(env, "shell", "-c",
+               "from django.contrib.auth import get_user_model\n"
+               "get_user_model().objects.create_user('bench', password='x')")
         for label in ("first import", "second run (all present)"):
             started = time.monotonic()
-            result = subprocess.run(
-                [str(BIN / "python"), "manage.py", "importdists", str(scratch / "mirror"),
-                 "--owner", "bench"],
-                cwd=ROOT, env=env, capture_output=True, text=True,
-            )
+            result = manage(env, "importdists", str(scratch / "mirror"), "--owner", "bench",
+                            check=False, capture_output=True, text=True)
             elapsed = time.monotonic() - started
             summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
             print(f"{label}: {elapsed:.1f} s ({args.files / elapsed:.0f} files/s) -> {summary}",

@@ -21,15 +21,23 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import (
+    WRK_DONE,
+    flush_redis,
+    require_tools,
+    reset_database,
+    run_wrk,
+    server_env,
+    setup_django,
+    start_gunicorn,
+    stop_gunicorn,
+)
+
 DATABASE_URL = os.environ.get(
     "BENCH_JSON_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/indexsite_json_bench"
 )
@@ -50,48 +58,18 @@ request = function()
   if etag and etag ~= "" then headers["If-None-Match"] = etag end
   return wrk.format("GET", paths[math.random(#paths)], headers)
 end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT %d %d %d %d %d\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(99),
-    e.connect + e.read + e.write + e.status + e.timeout))
-end
-"""
+""" + WRK_DONE
 
 
 def env():
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "indexsite.settings",
-        "DATABASE_URL": DATABASE_URL,
-        "CACHE_URL": CACHE_URL,
-        "SECRET_KEY": "bench-only-secret-key",
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "INDEX_BASE_URL": "https://index.example",
-        "INDEX_DATA_DIR": str(Path(tempfile.gettempdir()) / "indexsite-json-bench-data"),
-    }
-
-
-def run(cmd, **kwargs):
-    return subprocess.run(cmd, check=True, env=env(), cwd=ROOT, **kwargs)
-
-
-def reset_database():
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    admin_url = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
-    run(["psql", admin_url, "-q", "-c", f"DROP DATABASE IF EXISTS {name}"])
-    run(["psql", admin_url, "-q", "-c", f"CREATE DATABASE {name}"])
-    run([sys.executable, "manage.py", "migrate", "-v", "0"])
+    return server_env(database_url=DATABASE_URL, cache_url=CACHE_URL,
+                      data_dir="indexsite-json-bench-data",
+                      INDEX_BASE_URL="https://index.example")
 
 
 def populate():
     """Rows only (the JSON never reads file bytes): bulk inserts."""
-    os.environ.update(env())
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    setup_django(env())
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
@@ -152,47 +130,17 @@ def populate():
           f"in {time.perf_counter() - started:.1f}s", flush=True)
 
 
-def wait_for(url: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2).read(1)
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
-
-
-def start_gunicorn(workers: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "indexsite.wsgi",
-         "-b", f"127.0.0.1:{PORT}", "-w", str(workers), "--backlog", "2048",
-         "--log-level", "warning"],
-        env=env(), cwd=ROOT,
-    )
-    wait_for(f"http://127.0.0.1:{PORT}/pypi/no-such-project/json")
-    return process
-
-
 def wrk(paths: list[str], connections: int, duration: int, etag: str = "") -> dict:
     work = Path(tempfile.mkdtemp(prefix="indexsite-json-bench-"))
     try:
         (work / "paths.txt").write_text("\n".join(paths) + "\n")
         (work / "spread.lua").write_text(LUA)
-        out = subprocess.run(
-            ["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d", f"{duration}s",
-             "--timeout", "10s", "-s", str(work / "spread.lua"), f"http://127.0.0.1:{PORT}"],
-            check=True, capture_output=True, text=True,
-            env={**os.environ, "BENCH_PATHS": str(work / "paths.txt"), "BENCH_ETAG": etag},
-        ).stdout
+        result = run_wrk(PORT, work / "spread.lua", connections, duration, "10s",
+                         {"BENCH_PATHS": str(work / "paths.txt"), "BENCH_ETAG": etag})
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    line = next(line for line in out.splitlines() if line.startswith("RESULT"))
-    requests, duration_us, p50, p99, errors = (int(x) for x in line.split()[1:])
-    return {"rps": requests / (duration_us / 1e6), "p50_ms": p50 / 1000, "p99_ms": p99 / 1000,
-            "errors": errors}
+    del result["requests"]
+    return result
 
 
 def timed_get(path: str) -> tuple[float, bytes, dict]:
@@ -208,19 +156,17 @@ def main():
     parser.add_argument("--reuse", action="store_true", help="keep the populated database")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     args = parser.parse_args()
-    for tool in ("wrk", "psql", "redis-cli"):
-        if shutil.which(tool) is None:
-            sys.exit(f"{tool} not found: apt-get install wrk postgresql-client redis-tools")
+    require_tools("wrk", "redis-cli")
     cores = os.cpu_count() or 1
     if not args.reuse:
-        reset_database()
+        reset_database(env())
         populate()
-    cache_db = CACHE_URL.rsplit("/", 1)[1]
-    subprocess.run(["redis-cli", "-n", cache_db, "FLUSHDB"], check=True, capture_output=True)
+    flush_redis(CACHE_URL)
 
     results: dict = {}
     typical = [f"/pypi/typical-{i:03d}/json" for i in range(TYPICAL_PROJECTS)]
-    server = start_gunicorn(cores)
+    server = start_gunicorn(PORT, env(), "-w", str(cores), "--backlog", "2048",
+                            ready_path="/pypi/no-such-project/json")
     try:
         results["big_first_s"], big_body, headers = timed_get("/pypi/big/json")
         results["big_bytes"] = len(big_body)
@@ -240,8 +186,7 @@ def main():
                 ["/pypi/big/json"], connections, args.duration, etag=headers["ETag"]
             )
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_gunicorn(server)
 
     print(f"\nJSON API benchmark: {cores} cores, gunicorn {cores} sync workers, PostgreSQL + "
           f"Redis, loopback, wrk {args.duration}s per run\n")

@@ -26,14 +26,24 @@ import shutil
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import (
+    WRK_DONE,
+    flush_redis,
+    require_tools,
+    reset_database,
+    run_wrk,
+    server_env,
+    setup_django,
+    start_gunicorn,
+    stop_gunicorn,
+    wait_for,
+)
+
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/indexsite_bench"
 )
@@ -58,47 +68,17 @@ request = function()
   local name = names[math.random(#names)]
   return wrk.format("GET", "/simple/" .. name .. "/" .. suffix, {["Accept"] = accept})
 end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT %d %d %d %d %d\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(99),
-    e.connect + e.read + e.write + e.status + e.timeout))
-end
-"""
+""" + WRK_DONE
 
 
 def env():
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "indexsite.settings",
-        "DATABASE_URL": DATABASE_URL,
-        "CACHE_URL": CACHE_URL,
-        "SECRET_KEY": "bench-only-secret-key",
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "INDEX_DATA_DIR": str(Path(tempfile.gettempdir()) / "indexsite-bench-data"),
-    }
-
-
-def run(cmd, **kwargs):
-    return subprocess.run(cmd, check=True, env=env(), cwd=ROOT, **kwargs)
-
-
-def reset_database():
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    admin_url = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
-    run(["psql", admin_url, "-q", "-c", f"DROP DATABASE IF EXISTS {name}"])
-    run(["psql", admin_url, "-q", "-c", f"CREATE DATABASE {name}"])
-    run([sys.executable, "manage.py", "migrate", "-v", "0"])
+    return server_env(database_url=DATABASE_URL, cache_url=CACHE_URL,
+                      data_dir="indexsite-bench-data")
 
 
 def populate():
     """Rows only (the pages never read file bytes): bulk inserts, a few seconds."""
-    os.environ.update(env())
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    setup_django(env())
     from django.utils import timezone
 
     from packages.models import File, JournalEntry, Project, Release
@@ -161,19 +141,6 @@ def project_names() -> list[str]:
     return out
 
 
-def wait_for(url: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2).read(1)
-            return
-        except urllib.error.HTTPError:
-            return  # any HTTP answer means the server is up
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
-
-
 class Gunicorn:
     def __init__(self, workers: int, worker_class: str):
         self.workers = workers
@@ -181,24 +148,15 @@ class Gunicorn:
         self.process = None
 
     def start(self):
-        cmd = [
-            str(Path(sys.executable).parent / "gunicorn"), "indexsite.wsgi",
-            "-b", f"127.0.0.1:{GUNICORN_PORT}", "-w", str(self.workers),
-            "-k", self.worker_class, "--backlog", "2048", "--log-level", "warning",
-        ]
+        options = ["-w", str(self.workers), "-k", self.worker_class, "--backlog", "2048"]
         if self.worker_class == "gthread":
-            cmd += ["--threads", "1", "--keep-alive", "30"]
-        self.process = subprocess.Popen(cmd, env=env(), cwd=ROOT)
-        try:
-            wait_for(f"http://127.0.0.1:{GUNICORN_PORT}/simple/no-such-project-here/")
-        except BaseException:
-            self.stop()
-            raise
+            options += ["--threads", "1", "--keep-alive", "30"]
+        self.process = start_gunicorn(GUNICORN_PORT, env(), *options,
+                                      ready_path="/simple/no-such-project-here/")
 
     def stop(self):
         if self.process is not None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=30)
+            stop_gunicorn(self.process)
             self.process = None
 
 
@@ -237,17 +195,8 @@ http {{
 def wrk(port: int, names_file: Path, connections: int, duration: int) -> dict:
     script = names_file.parent / "spread.lua"
     script.write_text(LUA)
-    threads = min(connections, 2)
-    out = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
-         "--timeout", "5s", "-s", str(script), f"http://127.0.0.1:{port}"],
-        check=True, capture_output=True, text=True,
-        env={**os.environ, "BENCH_NAMES": str(names_file), "BENCH_ACCEPT": PIP_ACCEPT},
-    ).stdout
-    line = next(line for line in out.splitlines() if line.startswith("RESULT"))
-    requests, duration_us, p50, p99, errors = (int(x) for x in line.split()[1:])
-    return {"rps": requests / (duration_us / 1e6), "p50_ms": p50 / 1000, "p99_ms": p99 / 1000,
-            "errors": errors, "requests": requests}
+    return run_wrk(port, script, connections, duration, "5s",
+                   {"BENCH_NAMES": str(names_file), "BENCH_ACCEPT": PIP_ACCEPT})
 
 
 def median_run(runs: list[dict]) -> dict:
@@ -269,20 +218,17 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="alternating runs per server")
     parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
     args = parser.parse_args()
-    for tool in ("wrk", "nginx", "psql", "redis-cli"):
-        if shutil.which(tool) is None:
-            sys.exit(f"{tool} not found: apt-get install wrk nginx postgresql-client redis-tools")
+    require_tools("wrk", "nginx", "psql", "redis-cli")
     cores = os.cpu_count() or 1
     if not args.reuse:
-        reset_database()
+        reset_database(env())
         populate()
     names = project_names()
     work = Path(tempfile.mkdtemp(prefix="indexsite-bench-"))
     work.chmod(0o755)  # nginx workers run as an unprivileged user
     names_file = work / "names.txt"
     names_file.write_text("\n".join(names) + "\n")
-    cache_db = CACHE_URL.rsplit("/", 1)[1]
-    subprocess.run(["redis-cli", "-n", cache_db, "FLUSHDB"], check=True, capture_output=True)
+    flush_redis(CACHE_URL)
 
     results = {}
     server = Gunicorn(cores, args.worker_class)
@@ -332,8 +278,7 @@ def main():
         server.start()
         results["index_restart"] = time_get(f"{base}/simple/")[0]
         server.stop()
-        subprocess.run(["redis-cli", "-n", cache_db, "FLUSHDB"], check=True,
-                       capture_output=True)
+        flush_redis(CACHE_URL)
         server.start()
         results["index_restart_flushed"] = time_get(f"{base}/simple/")[0]
     finally:

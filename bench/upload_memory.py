@@ -19,25 +19,16 @@ import argparse
 import hashlib
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / ".venv" / "bin"
+from common import BIN, free_port, manage, server_env, start_gunicorn, stop_gunicorn
+
 MIB = 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_wheel(path: Path, name: str, version: str, payload_bytes: int) -> str:
@@ -98,29 +89,23 @@ def main() -> None:
     size = args.size_mb * MIB
 
     scratch = Path(tempfile.mkdtemp(prefix="indexsite-upload-bench-"))
-    env = {
-        **os.environ,
-        "INDEX_DATA_DIR": str(scratch / "data"),
-        "FILE_UPLOAD_TEMP_DIR": str(scratch),
-        "SECRET_KEY": "bench-only-secret-key",
-        "INDEX_MAX_FILE_SIZE": str(size + 64 * MIB),
-        "INDEX_MAX_PROJECT_SIZE": str(4 * size + 64 * MIB),
-        "DJANGO_SETTINGS_MODULE": "indexsite.settings",
-    }
-    for key in ("DATABASE_URL", "CACHE_URL", "CELERY_BROKER_URL", "INDEX_STORAGE"):
-        env.pop(key, None)
+    env = server_env(
+        data_dir=scratch / "data",
+        FILE_UPLOAD_TEMP_DIR=str(scratch),
+        INDEX_MAX_FILE_SIZE=str(size + 64 * MIB),
+        INDEX_MAX_PROJECT_SIZE=str(4 * size + 64 * MIB),
+    )
     server = None
     try:
         (scratch / "data").mkdir()
-        subprocess.run([str(BIN / "python"), "manage.py", "migrate", "-v0"], cwd=ROOT, env=env,
-                       check=True)
-        token = subprocess.run(
-            [str(BIN / "python"), "manage.py", "shell", "-c",
-             "from django.contrib.auth import get_user_model\n"
-             "from packages.tokens import create_token\n"
-             "user = get_user_model().objects.create_user('bench', password='x')\n"
-             "print(create_token(user)[1])"],
-            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+        manage(env, "migrate", "-v0")
+        token = manage(
+            env, "shell", "-c",
+            "from django.contrib.auth import get_user_model\n"
+            "from packages.tokens import create_token\n"
+            "user = get_user_model().objects.create_user('bench', password='x')\n"
+            "print(create_token(user)[1])",
+            capture_output=True, text=True,
         ).stdout.strip().splitlines()[-1]
 
         print(f"generating a {args.size_mb} MB wheel...", flush=True)
@@ -132,17 +117,8 @@ def main() -> None:
 
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [str(BIN / "gunicorn"), "indexsite.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1",
-             "--timeout", "900", "--log-level", "warning"],
-            cwd=ROOT, env=env,
-        )
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{url}/legacy/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        server = start_gunicorn(port, env, "-w", "1", "--timeout", "900",
+                                ready_path="/legacy/")
         worker = worker_pid(server.pid)
 
         warm = twine_upload(url, token, small)
@@ -154,12 +130,12 @@ def main() -> None:
         assert result.returncode == 0, result.stdout + result.stderr
         peak = proc_kib(worker, "VmHWM")
 
-        stored = subprocess.run(
-            [str(BIN / "python"), "manage.py", "shell", "-c",
-             "from packages.models import File\n"
-             "f = File.objects.get(filename='bench_upload-1.0-py3-none-any.whl')\n"
-             "print(f.sha256_digest, f.size)"],
-            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+        stored = manage(
+            env, "shell", "-c",
+            "from packages.models import File\n"
+            "f = File.objects.get(filename='bench_upload-1.0-py3-none-any.whl')\n"
+            "print(f.sha256_digest, f.size)",
+            capture_output=True, text=True,
         ).stdout.split()[-2:]
         growth_mb = (peak - baseline) / 1024
         print(f"upload: {actual_size / MIB:.0f} MiB in {elapsed:.1f} s "
@@ -170,8 +146,7 @@ def main() -> None:
         sys.exit(0 if growth_mb < 64 and stored == [sha256, str(actual_size)] else 1)
     finally:
         if server is not None:
-            server.send_signal(signal.SIGTERM)
-            server.wait(30)
+            stop_gunicorn(server)
         shutil.rmtree(scratch, ignore_errors=True)
 
 
