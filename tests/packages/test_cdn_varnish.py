@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 
 from packages.yanking import yank_release
+from tests.conftest import require_external
 from tests.factories import publish
 
 VARNISHD = shutil.which("varnishd") or "/usr/sbin/varnishd"
@@ -26,8 +27,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def varnish(live_server, tmp_path):
-    if not Path(VARNISHD).exists():
-        pytest.fail("varnishd is not installed: .ci/run installs Debian's varnish package")
+    require_external(Path(VARNISHD).exists(), "Debian's varnish (varnishd)")
     backend = urlsplit(live_server.url)
     vcl = (settings.BASE_DIR / "deploy" / "varnish.vcl").read_text()
     vcl = vcl.replace("@BACKEND_HOST@", backend.hostname).replace(

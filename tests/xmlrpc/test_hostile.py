@@ -18,6 +18,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.wsgi import WSGIRequest
 
+from tests.conftest import redis_reachable, require_external
 from tests.xmlrpc.conftest import fault_of, method_call
 
 PARSE_ERROR = (-32700, "parse error; not well formed")
@@ -204,6 +205,7 @@ def test_rate_limit_is_shared_by_every_worker_through_redis(settings):
     url = os.environ.get("CACHE_URL", "")
     if not url.startswith("redis://"):
         url = "redis://127.0.0.1:6379/0"  # CI runs Redis for both configurations
+    require_external(redis_reachable(url), "A Redis server")
     limit = "3 per 30 seconds"
     settings.CACHE_URL = url
     settings.XMLRPC_RATELIMIT_STRING = limit
