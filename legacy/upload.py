@@ -1,5 +1,5 @@
 """POST /legacy/: the upload endpoint twine, uv publish, flit and hatch use
-(PyPI's "legacy" API; wire contract in /work/shared/spec/upload-api.md).
+(PyPI's "legacy" API; wire contract in the team spec shared/spec/upload-api.md).
 
 A thin shell: authenticate, read the multipart form, call
 ``packages.uploads.accept_upload`` and answer. Refusals carry their message both

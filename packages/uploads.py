@@ -1,7 +1,7 @@
 """Accepting a distribution upload: the checks, the storage, the rows.
 
 ``accept_upload()`` reads top to bottom as PyPI's checklist (see
-/work/shared/spec/upload-api.md §4): form, metadata, project and permission,
+the team spec shared/spec/upload-api.md §4): form, metadata, project and permission,
 filename, size, digests, duplicates, policies, archive; then the file is stored
 and, in one transaction, the rows and journal entries are written. Every refusal
 is an UploadRejected (or Forbidden) carrying the one-line reason twine prints;
