@@ -112,5 +112,15 @@ def removed_on_failure():
     except BaseException:
         for path in stored:
             with contextlib.suppress(Exception):
-                delete_stored(path)
+                if not _referenced(path):
+                    delete_stored(path)
         raise
+
+
+def _referenced(path: str) -> bool:
+    """Whether a committed File row points at ``path`` (or at the distribution a
+    ``.metadata`` path belongs to). Paths are content-addressed, so an identical
+    upload that committed meanwhile shares the object: it must not be deleted."""
+    from packages.models import File
+
+    return File.objects.filter(path=path.removesuffix(".metadata")).exists()
