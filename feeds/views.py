@@ -94,30 +94,27 @@ def _feed_response(request, *, serial, cache_key, render, surrogate_key, surroga
     return _with_headers(response, surrogate_key=surrogate_key, surrogate_control=surrogate_control)
 
 
-@require_safe
-def latest_updates(request):
+def _index_feed(request, feed, name: str):
+    """A feed over the whole index, cached under the index's serial."""
     serial = last_serial()
     return _feed_response(
         request,
         serial=serial,
-        cache_key=f"feeds:updates:{serial}",
-        render=lambda: _render(_updates_feed, request),
+        cache_key=f"feeds:{name}:{serial}",
+        render=lambda: _render(feed, request),
         surrogate_key=ALL_PROJECTS,
         surrogate_control=GLOBAL_SURROGATE_CONTROL,
     )
+
+
+@require_safe
+def latest_updates(request):
+    return _index_feed(request, _updates_feed, "updates")
 
 
 @require_safe
 def newest_packages(request):
-    serial = last_serial()
-    return _feed_response(
-        request,
-        serial=serial,
-        cache_key=f"feeds:packages:{serial}",
-        render=lambda: _render(_packages_feed, request),
-        surrogate_key=ALL_PROJECTS,
-        surrogate_control=GLOBAL_SURROGATE_CONTROL,
-    )
+    return _index_feed(request, _packages_feed, "packages")
 
 
 @require_safe

@@ -31,11 +31,6 @@ WORKER_TIMEOUT = 60
 README = "# Demo\n\nSome *emphasis*.\n"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _test_database_url() -> str:
     db = connection.settings_dict
     if connection.vendor != "postgresql":

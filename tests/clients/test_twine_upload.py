@@ -22,11 +22,6 @@ pytestmark = [pytest.mark.clients, pytest.mark.django_db(transaction=True)]
 
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory):
     """Wheels and sdists of two versions, built once for the module."""

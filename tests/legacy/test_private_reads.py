@@ -21,7 +21,6 @@ def basic(username: str, password: str) -> str:
 @pytest.fixture(autouse=True)
 def _private(settings):
     settings.INDEX_READ_AUTH = "authenticated"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -17,11 +17,6 @@ from tests.legacy.upload_forms import assert_nothing_stored, post_upload, twine_
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def token():
     return create_token(create_user("alice"))[1]

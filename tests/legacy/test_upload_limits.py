@@ -18,11 +18,6 @@ pytestmark = pytest.mark.django_db
 MIB = 1024 * 1024
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 class CountingInput(io.RawIOBase):
     """A request body of ``size`` bytes (fields, then an endless file part) that
     counts how much the server reads."""

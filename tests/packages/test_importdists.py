@@ -16,11 +16,6 @@ from tests.legacy.upload_forms import stored_paths
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def write(folder, filename, content: bytes):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / filename).write_bytes(content)

@@ -76,7 +76,6 @@ def bucket(s3_endpoint, settings):
         },
     }
     settings.INDEX_STORAGE = "s3"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield client
     for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
         client.delete_object(Bucket=BUCKET, Key=item["Key"])

@@ -25,11 +25,6 @@ from tests.factories import create_project, create_user
 from tests.legacy.upload_forms import stored_paths, twine_fields
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def fields_and_content(filename, content, metadata, **overrides):
     fields: dict[str, list[str]] = {}
     for key, value in twine_fields(filename, content, metadata, **overrides):
