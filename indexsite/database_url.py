@@ -1,8 +1,9 @@
 """Turn DATABASE_URL into Django's DATABASES entry (PostgreSQL or SQLite)."""
 
-import os
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from indexsite.env import env_int
 
 
 def database_from_url(url: str, *, sqlite_default: Path) -> dict:
@@ -25,7 +26,7 @@ def database_from_url(url: str, *, sqlite_default: Path) -> dict:
             "PORT": str(parts.port or ""),
             "OPTIONS": dict(parse_qsl(parts.query)),
             # Persistent connections; 0 closes each at the end of its request.
-            "CONN_MAX_AGE": int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+            "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
             "CONN_HEALTH_CHECKS": True,
         }
     if parts.scheme == "sqlite":
