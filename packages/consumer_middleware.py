@@ -31,7 +31,7 @@ def _reason_phrase(ban: Ban) -> str:
 
 def refuse(request, ban: Ban) -> HttpResponse:
     message = prohibition_message(ban)
-    if request.method == "POST" and request.path in XMLRPC_PATHS:
+    if request.method == "POST" and request.path_info in XMLRPC_PATHS:
         # XML-RPC clients only understand a Fault in an HTTP 200 answer.
         body = xmlrpc.client.dumps(
             xmlrpc.client.Fault(FAULT_CODE, f"HTTPForbidden: {message}"), methodresponse=True
@@ -49,7 +49,9 @@ class ConsumerPolicyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path != "/admin" and not request.path.startswith(EXEMPT_PREFIXES):
+        # path_info, not path: the URLconf routes on it, whatever SCRIPT_NAME says.
+        path = request.path_info
+        if path != "/admin" and not path.startswith(EXEMPT_PREFIXES):
             ban = prohibition_for(request)
             if ban is not None:
                 return refuse(request, ban)

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils.cache import patch_cache_control
 
 from packages.auth import AuthenticationFailed, authenticate_basic, www_authenticate_header
 
@@ -20,17 +21,28 @@ class ReadAuthMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if settings.INDEX_READ_AUTH == "authenticated" and not request.path.startswith(
-            _OWN_AUTH_PREFIXES
-        ):
+        if settings.INDEX_READ_AUTH != "authenticated":
+            return self.get_response(request)
+        # The decision is made on path_info, the path the URLconf routes: a
+        # SCRIPT_NAME (which gunicorn takes from a request header) changes
+        # request.path but not the view that answers.
+        if not request.path_info.startswith(_OWN_AUTH_PREFIXES):
             try:
                 credentials = authenticate_basic(request, allow_password=True)
             except AuthenticationFailed as exc:
-                return _unauthorized(str(exc))
+                return _private(_unauthorized(str(exc)))
             if credentials is None:
-                return _unauthorized("This index requires credentials to read.")
+                return _private(_unauthorized("This index requires credentials to read."))
             request.index_credentials = credentials
-        return self.get_response(request)
+        return _private(self.get_response(request))
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """With private reads, no shared cache may keep any answer (pages, feeds,
+    documents, errors): every view's Cache-Control becomes private here, in one
+    place, rather than in each view."""
+    patch_cache_control(response, private=True)
+    return response
 
 
 def _unauthorized(message: str) -> HttpResponse:

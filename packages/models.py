@@ -333,3 +333,15 @@ class ConsumerBan(models.Model):
 
     def __str__(self):
         return f"{self.network or '*'} / {self.user_agent_pattern or '*'}: {self.reason}"
+
+
+class ConsumerBanListVersion(models.Model):
+    """A single row whose ``version`` moves on every change to the ban list. Web
+    processes that share no cache (the embedded default's local-memory cache, two
+    gunicorn workers) read it to notice a ban saved by another process."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "consumer ban list version"
