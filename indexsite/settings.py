@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "indexsite.middleware.RejectNulMiddleware",
     "packages.consumer_middleware.ConsumerPolicyMiddleware",
     "packages.middleware.ReadAuthMiddleware",
     # The simple API's hot path: project pages are answered here, skipping the
