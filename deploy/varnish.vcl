@@ -11,6 +11,9 @@ backend default {
     .port = "@BACKEND_PORT@";
 }
 
+# Who may send PURGE: the web nodes and Celery workers (they purge after every
+# change, see INDEX_CDN_PURGE_URL). Edit this list for your deployment, one
+# address or network per line ("10.0.0.0"/8 style); everyone else gets 405.
 acl purgers {
     "127.0.0.1";
     "::1";
@@ -23,6 +26,12 @@ sub vcl_recv {
         }
         if (!req.http.X-Purge-Key) {
             return (synth(400, "X-Purge-Key missing"));
+        }
+        # The key grammar of packages/caching.py: "all-projects", "project/<name>"
+        # with a PEP 503 normalized name. Anything else (".*" would match every
+        # object) is refused before it reaches the ban's regular expression.
+        if (req.http.X-Purge-Key !~ "^[a-z0-9-]{1,64}(/[a-z0-9-]{1,200})?$") {
+            return (synth(400, "Invalid X-Purge-Key"));
         }
         # Surrogate-Key holds space-separated keys; ban every object carrying this one.
         # (No space inside the regex: the ban parser splits its argument on spaces.)

@@ -5,6 +5,7 @@ import shutil
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,9 +28,25 @@ def _free_port() -> int:
 
 @pytest.fixture
 def varnish(live_server, tmp_path):
+    yield from _varnish(live_server, tmp_path)
+
+
+@pytest.fixture
+def varnish_without_loopback_purgers(live_server, tmp_path):
+    """The shipped VCL with its purge ACL edited as the README says: only another
+    network may purge, so this test (on loopback) may not."""
+    def edit(vcl):
+        start = vcl.index("acl purgers {")
+        end = vcl.index("}", start)
+        return vcl[:start] + 'acl purgers {\n    "192.0.2.0"/24;\n' + vcl[end:]
+
+    yield from _varnish(live_server, tmp_path, edit)
+
+
+def _varnish(live_server, tmp_path, edit=lambda vcl: vcl):
     require_external(Path(VARNISHD).exists(), "Debian's varnish (varnishd)")
     backend = urlsplit(live_server.url)
-    vcl = (settings.BASE_DIR / "deploy" / "varnish.vcl").read_text()
+    vcl = edit((settings.BASE_DIR / "deploy" / "varnish.vcl").read_text())
     vcl = vcl.replace("@BACKEND_HOST@", backend.hostname).replace(
         "@BACKEND_PORT@", str(backend.port))
     (tmp_path / "index.vcl").write_text(vcl)
@@ -88,3 +105,37 @@ def test_private_reads_are_never_cached_at_the_cdn(varnish):
     for _ in range(2):
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.headers["X-Cache"] == "MISS"
+
+
+def _purge(url, key):
+    request = urllib.request.Request(url + "/", method="PURGE", headers={"X-Purge-Key": key})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+@pytest.mark.parametrize("key", [".*", "project/.*", "(^|x)", "project/a b", "ALL-PROJECTS",
+                                 "project/" + "a" * 201])
+def test_a_purge_key_outside_the_grammar_is_refused(varnish, key):
+    publish("kept", "1.0")
+    _get(f"{varnish}/simple/kept/")
+    assert _get(f"{varnish}/simple/kept/")[0]["X-Cache"] == "HIT"
+    assert _purge(varnish, key) == 400
+    assert _get(f"{varnish}/simple/kept/")[0]["X-Cache"] == "HIT"
+
+
+def test_a_purge_key_of_the_grammar_purges(varnish):
+    publish("gone", "1.0")
+    _get(f"{varnish}/simple/gone/")
+    assert _purge(varnish, "project/gone") == 200
+    assert _get(f"{varnish}/simple/gone/")[0]["X-Cache"] == "MISS"
+
+
+def test_only_addresses_in_the_purge_acl_may_purge(varnish_without_loopback_purgers):
+    varnish = varnish_without_loopback_purgers
+    publish("guarded", "1.0")
+    _get(f"{varnish}/simple/guarded/")
+    assert _purge(varnish, "project/guarded") == 405
+    assert _get(f"{varnish}/simple/guarded/")[0]["X-Cache"] == "HIT"
