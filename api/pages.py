@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from packages.descriptions import page_html
 from packages.models import File, Release
 from packages.queries import find_visible_project, visible_projects
 from packages.versions import canonical_version, latest_release, sort_key
@@ -42,6 +43,7 @@ def project_page(request, name: str, version: str | None = None):
     return render(request, "api/project.html", {
         "project": project,
         "release": release,
+        "description_html": page_html(release.description_html),
         "files": files,
         "history": history,
         "is_latest": version is None,

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db import transaction
-from django.utils.html import format_html
+from django.template.response import TemplateResponse
 
 from packages import curation, deletion, roles, tokens, yanking
 from packages.errors import DomainError
@@ -182,17 +182,25 @@ class ReleaseAdmin(admin.ModelAdmin):
     inlines = (FileInline,)
     actions = ("yank_selected", "unyank_selected", "delete_selected")
     action_form = ReasonActionForm
-    readonly_fields = (
+    # Everything on a release came from its upload or was derived by the index
+    # (description_html, the renderer's output, is left out and never an input);
+    # a curator changes a release only through the actions.
+    fields = (
         "project", "version", "canonical_version", "is_prerelease", "created", "uploader",
         "yanked", "yanked_reason", "metadata_version", "summary", "description_content_type",
-        "requires_python", "requires_dist", "provides_extra", "classifiers", "project_urls",
-        "license", "license_expression", "license_files", "author", "author_email",
-        "maintainer", "maintainer_email", "keywords", "home_page", "download_url",
-        "platforms", "dynamic", "description",
+        "requires_python", "requires_dist", "provides_extra", "requires_external",
+        "provides_dist", "obsoletes_dist", "classifiers", "project_urls", "license",
+        "license_expression", "license_files", "author", "author_email", "maintainer",
+        "maintainer_email", "keywords", "home_page", "download_url", "platforms",
+        "supported_platforms", "dynamic", "description",
     )
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False  # releases come from uploads
+
+    def save_model(self, request, obj, form, change):
+        pass  # nothing is editable; saving the stale row would undo a concurrent render
 
     @admin.action(description="Yank selected releases (reason from the field above)")
     def yank_selected(self, request, queryset):
@@ -225,6 +233,9 @@ class FileAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def save_model(self, request, obj, form, change):
+        pass  # every field is read-only: a file is what was uploaded
 
     def delete_model(self, request, obj):
         deletion.delete_file(obj, by=request.user)
@@ -283,15 +294,20 @@ class ApiTokenAdmin(admin.ModelAdmin):
         )
         obj.pk = token.pk
         obj.refresh_from_db()
-        self.message_user(
-            request,
-            format_html(
-                "New token (shown once, copy it now): <code id='new-token'>{}</code>. "
-                "Use the username <code>__token__</code> and this token as password.",
-                plaintext,
-            ),
-            messages.WARNING,
-        )
+        # Kept on this in-memory object only, for response_add of this very request.
+        obj._plaintext = plaintext
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # The secret goes into this response's body and nowhere else: a message would
+        # travel in the (signed, not encrypted) messages cookie or the session, and a
+        # redirect would need it in a URL.
+        return TemplateResponse(request, "admin/packages/apitoken/token_created.html", {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "New API token",
+            "token": obj,
+            "plaintext": obj._plaintext,
+        })
 
     def save_related(self, request, form, formsets, change):
         if change:
@@ -335,6 +351,8 @@ class FilenameAdmin(ViewOnlyAdmin):
 class ProhibitedProjectNameAdmin(admin.ModelAdmin):
     list_display = ("name", "normalized_name", "reason", "created")
     search_fields = ("name", "normalized_name")
+    fields = ("name", "normalized_name", "reason", "created")
+    readonly_fields = ("normalized_name", "created")
 
 
 from packages import consumers_admin  # noqa: E402,F401

@@ -9,9 +9,11 @@ import hashlib
 import importlib.metadata
 from email.message import EmailMessage
 
+import readme_renderer.clean
 import readme_renderer.markdown
 import readme_renderer.rst
 import readme_renderer.txt
+from django.utils.safestring import SafeString, mark_safe
 
 from packages.errors import UploadRejected
 from packages.models import Release
@@ -47,6 +49,16 @@ def render_description_html(text: str, content_type: str) -> str | None:
     except Exception:  # noqa: BLE001 - e.g. RecursionError on deeply nested reST lists
         # A renderer that crashes on a text has failed to render it.
         return None
+
+
+def page_html(stored_html: str) -> SafeString:
+    """Stored ``description_html`` made fit to put in a page as is.
+
+    The renderer already cleaned it, but the column is only as trustworthy as every
+    path that ever wrote it (a shell, a restored dump, a past admin form): so it is
+    cleaned again with the renderer's own allow-list, which leaves the renderer's
+    output unchanged and removes script from anything else."""
+    return mark_safe(readme_renderer.clean.clean(stored_html) or "")
 
 
 def check_description_renders(text: str, content_type: str) -> None:

@@ -58,7 +58,7 @@ def test_admin_creates_a_token_shown_once(admin_client):
         "user": str(user.pk), "description": "pipeline", "read_only": "on",
         "expires_in_days": "30"}, follow=True)
     page = response.content.decode()
-    plaintext = re.search(r"id='new-token'>(isk_[^<]+)<", page).group(1)
+    plaintext = re.search(r'id="new-token">(isk_[^<]+)<', page).group(1)
     token = find_active_token(plaintext)
     assert token.user == user and token.read_only and token.expires is not None
     assert plaintext not in str(ApiToken.objects.values().get())
