@@ -15,17 +15,18 @@ from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
-from legacy.upload_handlers import parse_upload_body
+from legacy.upload_handlers import close_uploaded_files, parse_upload_body
 from packages.auth import authenticate_basic, www_authenticate_header
 from packages.errors import DomainError
 from packages.tokens import TOKEN_USERNAME
 from packages.uploads import UploadedContent, accept_upload
 
 _STATUS_TITLES = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-                  404: "Not Found", 409: "Conflict", 410: "Gone", 411: "Length Required",
-                  413: "Payload Too Large"}
+                  404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 410: "Gone",
+                  411: "Length Required", 413: "Payload Too Large"}
 # Parts that are files by nature; any other field sent as a file part is refused.
 _FILE_FIELDS = {"content", "gpg_signature"}
+_ALLOW = "GET, HEAD, OPTIONS, POST"
 
 
 def reason_phrase(message: str) -> str:
@@ -63,10 +64,25 @@ def _info_page() -> HttpResponse:
     )
 
 
+def _allow(response: HttpResponse) -> HttpResponse:
+    response["Allow"] = _ALLOW
+    return response
+
+
 @csrf_exempt
 def upload(request):
-    if request.method != "POST":
+    # Only a stored upload and the information page answer 200: a client must
+    # never take a request that did nothing for a successful upload.
+    if request.method in ("GET", "HEAD"):
         return _info_page()
+    if request.method == "OPTIONS":
+        return _allow(HttpResponse())
+    if request.method != "POST":
+        return _allow(message_response(
+            request, 405,
+            f"Method Not Allowed: {request.method}. Upload with POST (a multipart/form-data "
+            "form with :action=file_upload); GET shows how to upload.",
+        ))
     try:
         credentials = authenticate_basic(
             request, allow_password=settings.INDEX_ALLOW_PASSWORD_UPLOAD
@@ -94,10 +110,14 @@ def upload(request):
     try:
         try:
             fields, files = parse_upload_body(request)
-        except DomainError as exc:  # too large
+        except DomainError as exc:  # too large, or not a multipart/form-data form
             return message_response(request, exc.status, exc.message)
-        except (MultiPartParserError, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent):
-            return message_response(request, 400, "Invalid multipart/form-data request body.")
+        except (MultiPartParserError, RequestDataTooBig, TooManyFieldsSent,
+                TooManyFilesSent) as exc:
+            return message_response(
+                request, 400,
+                f"Invalid multipart/form-data request body: {str(exc).rstrip('.')}.",
+            )
         action = request.GET.get(":action") or fields.get(":action")
         if action in ("submit", "submit_pkg_info"):
             return message_response(
@@ -111,8 +131,18 @@ def upload(request):
                 "Uploading documentation is no longer supported, we recommend using "
                 "https://readthedocs.org/.",
             )
+        if action is None:
+            return message_response(
+                request, 400,
+                "Missing :action: upload a distribution with a multipart/form-data form "
+                "holding :action=file_upload, as twine and uv publish send it.",
+            )
         if action != "file_upload":
-            return _info_page()
+            return message_response(
+                request, 400,
+                f"Unknown :action {action[:100]!r}: this endpoint accepts only "
+                ":action=file_upload (an upload as twine and uv publish send it).",
+            )
         for key in files:
             if key not in _FILE_FIELDS:
                 return message_response(request, 400, f"{key}: Should not be a tuple.")
@@ -135,6 +165,4 @@ def upload(request):
         return message_response(request, 200, "OK")
     finally:
         if files is not None:
-            for _key, parts in files.lists():
-                for part in parts:
-                    part.close()
+            close_uploaded_files(files)

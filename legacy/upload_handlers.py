@@ -87,6 +87,26 @@ class LimitedHashingUploadHandler(FileUploadHandler):
                 pass
 
 
+class _BoundaryWatch:
+    """Passes the body through to the parser, noting whether the boundary
+    delimiter occurs in it: Django parses a body written with another boundary as
+    one part (its first header lines, then everything else as the value)."""
+
+    def __init__(self, stream, boundary: bytes):
+        self._stream = stream
+        self._delimiter = b"--" + boundary
+        self._tail = b""
+        self.seen = False
+
+    def read(self, size=-1):
+        data = self._stream.read(size)
+        if not self.seen:
+            window = self._tail + data
+            self.seen = self._delimiter in window
+            self._tail = window[-len(self._delimiter) :]
+        return data
+
+
 class RawNameMultiPartParser(MultiPartParser):
     """Django's parser, but the client's filename is kept as sent: Django would
     silently drop directory parts and control characters, where an index must
@@ -97,8 +117,34 @@ class RawNameMultiPartParser(MultiPartParser):
 
 
 def parse_upload_body(request):
-    """(fields, files) of a multipart upload; raises UploadTooLarge, or
+    """(fields, files) of a multipart upload; raises UploadTooLarge, UploadRejected
+    when the body is not a multipart/form-data form that can be read, or
     MultiPartParserError / RequestDataTooBig / TooManyFieldsSent on a bad body."""
+    if request.content_type != "multipart/form-data":
+        received = request.META.get("CONTENT_TYPE")
+        raise UploadRejected(
+            "Expected a multipart/form-data upload (a form with :action=file_upload and the "
+            "file in 'content'); the request's Content-Type is "
+            f"{repr(received) if received else 'none'}."
+        )
     handler = LimitedHashingUploadHandler(request, max_size=max_upload_size_ceiling())
-    parser = RawNameMultiPartParser(request.META, request, [handler], request.encoding)
-    return parser.parse()
+    body = _BoundaryWatch(request, request.content_params.get("boundary", "").encode())
+    parser = RawNameMultiPartParser(request.META, body, [handler], request.encoding)
+    fields, files = parser.parse()
+    # Django skips what it cannot read (parts without a field name, a body without
+    # the boundary) and returns an empty form rather than an error.
+    if not body.seen or not (fields or files):
+        close_uploaded_files(files)
+        raise UploadRejected(
+            "The multipart/form-data body holds no form field that could be read (check "
+            "its boundary and part headers): an upload is a multipart/form-data form with "
+            ":action=file_upload, the metadata fields and the file in 'content'."
+        )
+    return fields, files
+
+
+def close_uploaded_files(files) -> None:
+    """Close (and so delete) the temporary files of the file parts."""
+    for _key, parts in files.lists():
+        for part in parts:
+            part.close()

@@ -10,6 +10,7 @@ import configparser
 import gzip
 import io
 import re
+import stat
 import tarfile
 import zipfile
 import zlib
@@ -33,6 +34,16 @@ _READ_CHUNK = 64 * 1024
 _ENTRY_POINT_NAME = re.compile(r"^[\w.-]+$")
 # General purpose flag bit 0: the member is encrypted (it cannot be read).
 _ZIP_ENCRYPTED = 0x1
+# Tar members other than regular files and directories, as named in a refusal.
+# Links and special files are refused: extracted (by a build frontend, a mirror,
+# a curious user) a link may point anywhere on the machine, a device opens it.
+_TAR_KINDS = {
+    tarfile.SYMTYPE: "a symbolic link",
+    tarfile.LNKTYPE: "a hard link",
+    tarfile.CHRTYPE: "a character device",
+    tarfile.BLKTYPE: "a block device",
+    tarfile.FIFOTYPE: "a FIFO",
+}
 
 
 @dataclass
@@ -97,6 +108,9 @@ def inspect_wheel(fileobj: BinaryIO, filename: str, *, max_ratio: int) -> Archiv
             _invalid("File does not use a supported compression type.")
         if info.flag_bits & _ZIP_ENCRYPTED:
             _invalid(f"ZIP archive not accepted: encrypted member '{info.filename}'.")
+        # Unix zips keep st_mode in the high 16 bits; unzip recreates a symlink from it.
+        if stat.S_ISLNK(info.external_attr >> 16):
+            _invalid(f"ZIP archive not accepted: '{info.filename}' is a symbolic link.")
         _check_ratio(info.filename, info.file_size, info.compress_size, max_ratio)
     total = sum(info.file_size for info in members)
     _check_ratio(filename, total, sum(info.compress_size for info in members), max_ratio)
@@ -220,6 +234,14 @@ def inspect_sdist(fileobj: BinaryIO, filename: str, *, max_ratio: int) -> Archiv
                     )
                 if _is_unsafe_member(member.name):
                     _invalid(f"tar archive not accepted: unsafe member path '{member.name}'.")
+                if not (member.isreg() or member.isdir()):
+                    kind = _TAR_KINDS.get(
+                        member.type, f"of tar type '{member.type.decode('latin-1')}'"
+                    )
+                    _invalid(
+                        f"tar archive not accepted: '{member.name}' is {kind}; only regular "
+                        "files and directories are allowed."
+                    )
                 parts = member.name.strip("/").split("/")
                 tops.add(parts[0])
                 if len(tops) > 1:

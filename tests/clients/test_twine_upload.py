@@ -220,3 +220,32 @@ def test_maintainer_through_a_team_uploads_a_new_version(live_server, dist):
     assert {f["filename"] for f in page.json()["files"]} >= {
         "twine_demo-2.0-py3-none-any.whl", "twine_demo-2.0.tar.gz"}
     assert not Project.objects.get().roles.filter(user=bob).exists()
+
+
+@pytest.mark.parametrize("path", ["/", "/simple/"])
+def test_twine_and_uv_given_the_wrong_url_are_told_the_upload_url(live_server, dist, settings,
+                                                                  path):
+    token = create_token(create_user("alice"))[1]
+    sdist = str(dist / "twine_demo-1.0.tar.gz")
+    hint = ("This URL does not accept uploads or other POST requests. Upload with twine "
+            f"(--repository-url) or uv publish (--publish-url) to {settings.INDEX_BASE_URL}"
+            "/legacy/")
+
+    with_twine = subprocess.run(
+        [str(BIN / "twine"), "upload", "--repository-url", f"{live_server.url}{path}",
+         "--non-interactive", "--disable-progress-bar", sdist],
+        env={**CLIENT_ENV, "TWINE_USERNAME": "__token__", "TWINE_PASSWORD": token},
+        capture_output=True, text=True, timeout=120)
+    with_uv = subprocess.run(
+        [str(BIN / "uv"), "publish", "--publish-url", f"{live_server.url}{path}",
+         "--trusted-publishing", "never", "--keyring-provider", "disabled", sdist],
+        env={**CLIENT_ENV, "UV_PUBLISH_TOKEN": token},
+        capture_output=True, text=True, timeout=120)
+
+    assert with_twine.returncode == 1
+    # twine prints the status line and, below it, the reason phrase.
+    assert f"HTTPError: 403 Forbidden from {live_server.url}{path} {hint}" in output(with_twine)
+    # uv prints the body.
+    assert with_uv.returncode != 0
+    assert f"Server returned status code 403 Forbidden. Server says: {hint}" in output(with_uv)
+    assert not File.objects.exists()

@@ -440,3 +440,59 @@ def test_nul_characters_in_fields_are_stored_as_text(client, token):
     stored = File.objects.select_related("release").get()
     assert stored.comment_text == "a\\x00b"
     assert stored.release.summary == "nul\\x00here"
+
+
+def build_sdist(*specials: tarfile.TarInfo) -> bytes:
+    """A valid hello-1.0 sdist with ``specials`` (links, devices, ...) added."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        info = tarfile.TarInfo("hello-1.0/PKG-INFO")
+        info.size = len(METADATA.encode())
+        archive.addfile(info, io.BytesIO(METADATA.encode()))
+        for special in specials:
+            archive.addfile(special)
+    return buffer.getvalue()
+
+
+def tar_member(name: str, kind: bytes, linkname: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.linkname = linkname
+    if kind in (tarfile.CHRTYPE, tarfile.BLKTYPE):
+        info.devmajor, info.devminor = 1, 3
+    return info
+
+
+@pytest.mark.parametrize(("member", "kind"), [
+    (tar_member("hello-1.0/passwd", tarfile.SYMTYPE, "/etc/passwd"), "a symbolic link"),
+    (tar_member("hello-1.0/up", tarfile.SYMTYPE, "../../../root/.ssh"), "a symbolic link"),
+    (tar_member("hello-1.0/setup.py", tarfile.SYMTYPE, "PKG-INFO"), "a symbolic link"),
+    (tar_member("hello-1.0/shadow", tarfile.LNKTYPE, "/etc/shadow"), "a hard link"),
+    (tar_member("hello-1.0/copy", tarfile.LNKTYPE, "hello-1.0/PKG-INFO"), "a hard link"),
+    (tar_member("hello-1.0/null", tarfile.CHRTYPE), "a character device"),
+    (tar_member("hello-1.0/sda", tarfile.BLKTYPE), "a block device"),
+    (tar_member("hello-1.0/pipe", tarfile.FIFOTYPE), "a FIFO"),
+    (tar_member("hello-1.0/label", b"V"), "of tar type 'V'"),  # GNU volume header
+])
+def test_refuses_sdist_with_links_or_special_members(client, token, member, kind):
+    content = build_sdist(member)
+
+    reason = refused(post_upload(client, token, "hello-1.0.tar.gz", content, METADATA))
+
+    assert reason == (f"Invalid distribution file. tar archive not accepted: '{member.name}' is "
+                      f"{kind}; only regular files and directories are allowed.")
+
+
+def test_refuses_wheel_with_a_symlink_member(client, token):
+    members = wheel_members()
+    buffer = io.BytesIO(build_zip(members))
+    with zipfile.ZipFile(buffer, "a") as archive:
+        link = zipfile.ZipInfo("hello/passwd")
+        link.create_system = 3  # Unix: the high 16 bits of external_attr are st_mode
+        link.external_attr = 0o120777 << 16  # S_IFLNK | 0o777
+        archive.writestr(link, "/etc/passwd")
+
+    reason = refused(post_upload(client, token, WHEEL, buffer.getvalue(), METADATA))
+
+    assert reason == ("Invalid distribution file. ZIP archive not accepted: 'hello/passwd' is a "
+                      "symbolic link.")
