@@ -13,9 +13,9 @@ from indexsite.database_url import database_from_url
 from indexsite.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# The embedded default keeps its SQLite file and distribution files here
+# (created when Django starts, by packages.apps, not when settings are read).
 DATA_DIR = Path(env_str("INDEX_DATA_DIR", str(BASE_DIR / "data"))).resolve()
-# The embedded default keeps its SQLite file and distribution files here.
-DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 INSECURE_DEFAULT_SECRET_KEY = "insecure-development-key-change-me"
 SECRET_KEY = env_str("SECRET_KEY", INSECURE_DEFAULT_SECRET_KEY)

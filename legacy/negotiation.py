@@ -31,10 +31,6 @@ _ALIASES = {
 }
 
 
-def is_json(media_type: str) -> bool:
-    return media_type == V1_JSON
-
-
 def choose_media_type(request) -> str:
     """The representation to serve: one of ``OFFERS``."""
     requested = request.GET.get("format") if request.META.get("QUERY_STRING") else None

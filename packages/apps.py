@@ -1,4 +1,7 @@
+from pathlib import Path
+
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class PackagesConfig(AppConfig):
@@ -6,6 +9,8 @@ class PackagesConfig(AppConfig):
     verbose_name = "Package index"
 
     def ready(self):
+        _create_sqlite_folder()
+
         from django.contrib.auth import get_user_model
         from django.contrib.auth.models import Group
         from django.db.models.signals import pre_delete, pre_save
@@ -29,3 +34,12 @@ class PackagesConfig(AppConfig):
         pre_delete.connect(
             purge_project_of_deleted_role, sender=Role, dispatch_uid="purge-on-role-delete"
         )
+
+
+def _create_sqlite_folder() -> None:
+    """SQLite creates its file but not the folder it lives in (the embedded
+    default's data folder on a fresh checkout)."""
+    database = settings.DATABASES["default"]
+    name = str(database.get("NAME", ""))
+    if database["ENGINE"].endswith("sqlite3") and name and not name.startswith((":memory:", "file:")):
+        Path(name).parent.mkdir(parents=True, exist_ok=True)

@@ -20,16 +20,9 @@ def project_key(normalized_name: str) -> str:
     return f"project/{normalized_name}"
 
 
-def user_key(username: str) -> str:
-    return f"user/{username}"
-
-
-def keys_for_project(project, *, include_index: bool = True) -> list[str]:
+def keys_for_project(project) -> list[str]:
     """The keys a change to a project, or to one of its releases or files, dirties."""
-    keys = [project_key(project.normalized_name)]
-    if include_index:
-        keys.append(ALL_PROJECTS)
-    return keys
+    return [project_key(project.normalized_name), ALL_PROJECTS]
 
 
 def register_purger(purger: Callable[[list[str]], None]) -> None:

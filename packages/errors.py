@@ -6,19 +6,13 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, *, status: int | None = None):
+    def __init__(self, message: str):
         super().__init__(message)
         self.message = message
-        if status is not None:
-            self.status = status
 
 
 class UploadRejected(DomainError):
     pass
-
-
-class NotFound(DomainError):
-    status = 404
 
 
 class Forbidden(DomainError):

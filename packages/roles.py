@@ -3,20 +3,13 @@
 from django.db import transaction
 from django.db.models import Q
 
-from packages.caching import project_key, purge_after_commit, user_key
+from packages.caching import project_key, purge_after_commit
 from packages.journal import record_journal_entry
 from packages.models import Project, Role, RoleName
 
 
 def _holder(user, group) -> str:
     return user.get_username() if user is not None else group.name
-
-
-def _keys(project, user, group) -> list[str]:
-    keys = [project_key(project.normalized_name)]
-    if user is not None:
-        keys.append(user_key(user.get_username()))
-    return keys
 
 
 def add_role(project: Project, *, role_name: str, user=None, group=None, by=None) -> Role:
@@ -33,11 +26,11 @@ def add_role(project: Project, *, role_name: str, user=None, group=None, by=None
                 )
                 existing.role_name = role_name
                 existing.save(update_fields=["role_name"])
-                purge_after_commit(_keys(project, user, group))
+                purge_after_commit([project_key(project.normalized_name)])
             return existing
         role = Role.objects.create(project=project, user=user, group=group, role_name=role_name)
         record_journal_entry(project, f"add {role_name} {holder}", by=by)
-        purge_after_commit(_keys(project, user, group))
+        purge_after_commit([project_key(project.normalized_name)])
         return role
 
 
@@ -45,7 +38,7 @@ def remove_role(role: Role, *, by=None) -> None:
     with transaction.atomic():
         role = Role.objects.select_related("project", "user", "group").get(pk=role.pk)
         record_journal_entry(role.project, f"remove {role.role_name} {role.holder_name}", by=by)
-        purge_after_commit(_keys(role.project, role.user, role.group))
+        purge_after_commit([project_key(role.project.normalized_name)])
         role.delete()
 
 

@@ -96,3 +96,41 @@ def test_the_running_database_cancels_long_statements(db):
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL statement_timeout = 50")
             cursor.execute("SELECT pg_sleep(1)")
+
+
+@pytest.mark.parametrize("url, name", [
+    ("sqlite:///relative.sqlite3", "relative.sqlite3"),
+    ("sqlite:////srv/index/db.sqlite3", "/srv/index/db.sqlite3"),
+])
+def test_sqlite_urls_name_the_file_they_say(url, name):
+    config = database_from_url(url, sqlite_default=Path("default.sqlite3"))
+    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert config["NAME"] == name
+    assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_postgresql_url_parts_are_decoded():
+    config = database_from_url("postgresql://us%40r:p%2Fss@db.example:5433/index",
+                               sqlite_default=Path("x"))
+    assert (config["USER"], config["PASSWORD"], config["HOST"], str(config["PORT"]),
+            config["NAME"]) == ("us@r", "p/ss", "db.example", "5433", "index")
+    assert config["CONN_HEALTH_CHECKS"] is True
+
+
+def test_an_unsupported_database_url_is_refused():
+    with pytest.raises(ValueError, match="not supported"):
+        database_from_url("mysql://u@h/db", sqlite_default=Path("x"))
+
+
+def test_reading_settings_creates_no_folder_and_starting_django_creates_the_sqlite_one(tmp_path):
+    data_dir = tmp_path / "fresh" / "data"
+    code = ("import os; os.environ['DJANGO_SETTINGS_MODULE'] = 'indexsite.settings'\n"
+            "from django.conf import settings; settings.DATA_DIR\n"
+            f"assert not os.path.exists({str(data_dir)!r}), 'created at import'\n"
+            "import django; django.setup()\n"
+            f"assert os.path.isdir({str(data_dir)!r}), 'not created at startup'\n")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
+    base.pop("DATABASE_URL", None)
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, env={**base, "INDEX_DATA_DIR": str(data_dir)}, timeout=60)
+    assert result.returncode == 0, result.stderr
