@@ -5,6 +5,7 @@ Celery tasks; DATABASE_URL, CACHE_URL, CELERY_BROKER_URL and the AWS_* variables
 switch on the production parts (see README "Production").
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "storages",
+    "axes",
     "packages",
     "api",
     "feeds",
@@ -78,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns an admin login refused by django-axes into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "indexsite.urls"
@@ -197,6 +201,30 @@ FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR", "") or None
 INDEX_READ_AUTH = env_str("INDEX_READ_AUTH", "public")
 if INDEX_READ_AUTH not in {"public", "authenticated"}:
     raise ImproperlyConfigured("INDEX_READ_AUTH must be 'public' or 'authenticated'")
+
+# Failed password logins: after INDEX_AUTH_FAILURE_LIMIT failures within
+# INDEX_AUTH_FAILURE_WINDOW seconds for one client address or one username,
+# password logins answer 429 for that many seconds, without hashing anything.
+# HTTP Basic passwords (reads, uploads): packages/auth_throttle.py, which also
+# remembers a verified password for INDEX_AUTH_VERIFIED_SECONDS (0 = hash every
+# request). The admin login form: django-axes below, with the same limits.
+INDEX_AUTH_FAILURE_LIMIT = env_int("INDEX_AUTH_FAILURE_LIMIT", 10)
+INDEX_AUTH_FAILURE_WINDOW = env_int("INDEX_AUTH_FAILURE_WINDOW", 300)
+INDEX_AUTH_VERIFIED_SECONDS = env_int("INDEX_AUTH_VERIFIED_SECONDS", 60)
+if INDEX_AUTH_FAILURE_LIMIT < 1 or INDEX_AUTH_FAILURE_WINDOW < 1:
+    raise ImproperlyConfigured("INDEX_AUTH_FAILURE_LIMIT and INDEX_AUTH_FAILURE_WINDOW must be >= 1")
+AUTHENTICATION_BACKENDS = [
+    # Refuses logins while locked out and counts failures (it needs the request);
+    # the HTTP Basic read path calls ModelBackend itself and is not counted here.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = INDEX_AUTH_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=INDEX_AUTH_FAILURE_WINDOW)
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "packages.auth_throttle.client_ip_for_axes"
+AXES_LOCKOUT_CALLABLE = "packages.auth_throttle.admin_lockout_response"
 
 # Behind a proxy: how many X-Forwarded-For hops to trust (0 = use REMOTE_ADDR).
 INDEX_TRUSTED_PROXY_HOPS = env_int("INDEX_TRUSTED_PROXY_HOPS", 0)

@@ -17,13 +17,14 @@ from django.views.decorators.csrf import csrf_exempt
 
 from legacy.upload_handlers import close_uploaded_files, parse_upload_body
 from packages.auth import authenticate_basic, www_authenticate_header
+from packages.auth_throttle import TooManyFailures
 from packages.errors import DomainError
 from packages.tokens import TOKEN_USERNAME
 from packages.uploads import UploadedContent, accept_upload
 
 _STATUS_TITLES = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
                   404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 410: "Gone",
-                  411: "Length Required", 413: "Payload Too Large"}
+                  411: "Length Required", 413: "Payload Too Large", 429: "Too Many Requests"}
 # Parts that are files by nature; any other field sent as a file part is refused.
 _FILE_FIELDS = {"content", "gpg_signature"}
 _ALLOW = "GET, HEAD, OPTIONS, POST"
@@ -88,7 +89,10 @@ def upload(request):
             request, allow_password=settings.INDEX_ALLOW_PASSWORD_UPLOAD
         )
     except DomainError as exc:
-        return message_response(request, exc.status, exc.message)
+        response = message_response(request, exc.status, exc.message)
+        if isinstance(exc, TooManyFailures):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if credentials is None:
         response = message_response(
             request, 401,

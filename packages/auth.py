@@ -1,12 +1,12 @@
 """HTTP Basic credentials: ``__token__`` with an API token, or a username and
-password where the caller allows passwords."""
+password where the caller allows passwords (throttled and remembered for a
+short while: packages/auth_throttle.py)."""
 
 import base64
 import binascii
 from dataclasses import dataclass
 
-from django.contrib.auth import authenticate
-
+from packages.auth_throttle import verify_password
 from packages.errors import DomainError
 from packages.models import ApiToken
 from packages.tokens import TOKEN_USERNAME, find_active_token, mark_used
@@ -35,7 +35,8 @@ def basic_auth_pair(request) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise AuthenticationFailed("Malformed HTTP Basic credentials.") from None
     username, sep, password = decoded.partition(":")
-    if not sep:
+    # No username or token holds a NUL, and PostgreSQL refuses one in a query.
+    if not sep or "\x00" in decoded:
         raise AuthenticationFailed("Malformed HTTP Basic credentials.")
     return username, password
 
@@ -43,7 +44,9 @@ def basic_auth_pair(request) -> tuple[str, str] | None:
 def authenticate_basic(request, *, allow_password: bool) -> Credentials | None:
     """Credentials from the request, None when it sent none.
 
-    Raises AuthenticationFailed for credentials that are present but wrong."""
+    Raises AuthenticationFailed for credentials that are present but wrong, and
+    auth_throttle.TooManyFailures (429) for a password while its client address
+    or username is locked out after repeated failures."""
     pair = basic_auth_pair(request)
     if pair is None:
         return None
@@ -62,8 +65,8 @@ def authenticate_basic(request, *, allow_password: bool) -> Credentials | None:
             "Username/password authentication is not allowed here: use the username "
             f"{TOKEN_USERNAME} with an API token as the password."
         )
-    user = authenticate(request, username=username, password=password)
-    if user is None or not user.is_active:
+    user = verify_password(request, username, password)
+    if user is None:
         raise AuthenticationFailed("Invalid username or password.")
     return Credentials(user=user, token=None)
 

@@ -5,6 +5,7 @@ from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
 
 from packages.auth import AuthenticationFailed, authenticate_basic, www_authenticate_header
+from packages.auth_throttle import TooManyFailures
 
 # Paths that keep their own authentication: the admin (sessions), the upload
 # endpoint (tokens with upload scope), and static assets for the admin.
@@ -31,6 +32,8 @@ class ReadAuthMiddleware:
                 credentials = authenticate_basic(request, allow_password=True)
             except AuthenticationFailed as exc:
                 return _private(_unauthorized(str(exc)))
+            except TooManyFailures as exc:
+                return _private(_too_many_failures(exc))
             if credentials is None:
                 return _private(_unauthorized("This index requires credentials to read."))
             request.index_credentials = credentials
@@ -45,7 +48,21 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _plain(status: int, message: str) -> HttpResponse:
+    """The message in the body and in the reason phrase (pip and twine print the
+    status line). The messages here are fixed ASCII sentences."""
+    response = HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
+    response.reason_phrase = message
+    return response
+
+
 def _unauthorized(message: str) -> HttpResponse:
-    response = HttpResponse(message + "\n", status=401, content_type="text/plain; charset=utf-8")
+    response = _plain(401, message)
     response["WWW-Authenticate"] = www_authenticate_header()
+    return response
+
+
+def _too_many_failures(exc: TooManyFailures) -> HttpResponse:
+    response = _plain(429, exc.message)
+    response["Retry-After"] = str(exc.retry_after)
     return response

@@ -54,3 +54,18 @@ def test_nul_in_an_admin_search_is_a_bad_request(client, demo):
 def test_ordinary_reads_still_work(client, demo):
     assert client.get("/simple/demo/").status_code == 200
     assert client.get("/pypi/demo/1.0/json").status_code == 200
+
+
+@pytest.mark.parametrize("username, password", [("a\x00b", "pw"), ("__token__", "isk_a\x00b"),
+                                                ("reader", "pw\x00")])
+@pytest.mark.parametrize("path, method", [("/simple/", "get"), ("/legacy/", "post")])
+def test_nul_in_basic_credentials_is_refused_not_a_500(client, demo, settings, username, password,
+                                                       path, method):
+    import base64
+
+    settings.INDEX_READ_AUTH = "authenticated"
+    settings.INDEX_ALLOW_PASSWORD_UPLOAD = True
+    header = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+    response = getattr(client, method)(path, HTTP_AUTHORIZATION=header)
+    assert response.status_code in (401, 403)
+    assert "Malformed" in response.content.decode()
