@@ -235,6 +235,11 @@ INDEX_CDN_PURGE_URL = env_str("INDEX_CDN_PURGE_URL", "")
 XMLRPC_RATELIMIT_STRING = env_str("XMLRPC_RATELIMIT_STRING", "3600 per hour")
 XMLRPC_DISABLED_METHODS = env_list("XMLRPC_DISABLED_METHODS", [])
 XMLRPC_MAX_BODY_SIZE = env_int("XMLRPC_MAX_BODY_SIZE", 1024 * 1024)
+# One XML-RPC request: at most this many calls in a system.multicall (legacy
+# PyPI's cap), and this many seconds of work: after it, its queries are cancelled
+# and the calls left answer a Fault, so no request holds a worker for long.
+XMLRPC_MAX_MULTICALL_CALLS = env_int("XMLRPC_MAX_MULTICALL_CALLS", 100)
+XMLRPC_REQUEST_TIME_BUDGET = env_int("XMLRPC_REQUEST_TIME_BUDGET", 5)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

@@ -2,48 +2,42 @@
 address or network and/or by User-Agent pattern (PyPI's API policy: "PyPI may
 temporarily or permanently prohibit a consumer for irresponsible activity").
 
-Checking costs no query per request. The active bans are kept three ways:
+Checking costs no query per request. Each process holds a compiled copy of the
+active bans and, once per ``MEMO_SECONDS``, reads one row: the ban list's
+version (``ConsumerBanListVersion``). Only a new version makes it read the list
+again. Every change to the list moves the version in the change's transaction
+(signals below, ``end_bans``), so a ban saved in any process (another gunicorn
+worker, ``manage.py``, the admin) reaches every process within ``MEMO_SECONDS``,
+whatever cache is configured, and the process that made it at once. A ban's end
+time is compared on every request, so bans end on time with no admin action.
 
-* each process holds a compiled copy for ``MEMO_SECONDS``;
-* then it reads one small cache key, the ban list's *version*, and keeps its
-  copy when the version has not moved;
-* only a new version makes it read the list: from the cache, or from the
-  database once per version for the whole site.
-
-Saving or deleting a ban moves the version (signals below, immediately and
-again after commit), so a change reaches every process within ``MEMO_SECONDS``
-and the process that made it at once. When the cache loses the version (restart,
-eviction), a process holding a copy publishes it under a new version instead of
-querying; with the cache down, the database is read once per memo period. A
-ban's end time is compared on every request, so bans end on time with no admin
-action."""
+User-Agent patterns run on RE2, which matches in time linear in the User-Agent:
+an admin's pattern such as ``^(a+)+$`` cannot make every request backtrack for
+seconds. Patterns RE2 cannot run (backreferences, lookarounds) are refused by the
+admin form."""
 
 import ipaddress
 import logging
-import re
+import secrets
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+import re2
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from packages.models import ConsumerBan
+from packages.models import ConsumerBan, ConsumerBanListVersion
 
 logger = logging.getLogger(__name__)
 
-# How long a process trusts its copy before looking at the version key.
+# How long a process trusts its copy before reading the version row again.
 MEMO_SECONDS = 5.0
-VERSION_KEY = "consumer-bans:version"
-LIST_KEY = "consumer-bans:list:{version}"
-LIST_TIMEOUT = 24 * 3600
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -52,7 +46,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 @dataclass(frozen=True)
 class Ban:
     network: Network | None
-    user_agent: re.Pattern | None
+    user_agent: re2._Regexp | None  # from compile_user_agent_pattern()
     reason: str
     ends: datetime | None
 
@@ -66,6 +60,24 @@ class Ban:
         if self.network is not None and (address is None or address not in self.network):
             return False
         return self.user_agent is None or self.user_agent.search(user_agent) is not None
+
+
+# --- User-Agent patterns ------------------------------------------------------------
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # refusals are reported to the admin, not to stderr
+
+
+def compile_user_agent_pattern(pattern: str) -> re2._Regexp:
+    """The pattern compiled for RE2 (searched, case-sensitive, as Python's ``re``
+    would); ValueError with RE2's reason when RE2 cannot run it."""
+    try:
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else "invalid pattern"
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise ValueError(reason) from None
 
 
 # --- client address --------------------------------------------------------------
@@ -113,12 +125,19 @@ def client_address(request) -> Address | None:
 
 
 # --- the ban list ----------------------------------------------------------------
+#
+# Why the database and not the cache carries the version: the database is the one
+# thing every process shares for sure (with the embedded default's local-memory
+# cache, two workers and ``manage.py`` share nothing else), and a version moved in
+# the change's own transaction can neither get ahead of the change nor lose it (no
+# eviction, flush, cache outage at save time, or ``on_commit`` that never ran).
+# Reading it with or without a shared cache keeps one code path; the price is one
+# primary-key lookup per process per MEMO_SECONDS, never one per request.
 
 
 @dataclass
 class _Memo:
-    version: str | None
-    rows: list[tuple]
+    version: int | None
     bans: list[Ban]
     checked_at: float
 
@@ -134,14 +153,19 @@ def _compile(rows) -> list[Ban]:
             bans.append(
                 Ban(
                     network=ipaddress.ip_network(network, strict=False) if network else None,
-                    user_agent=re.compile(pattern) if pattern else None,
+                    user_agent=compile_user_agent_pattern(pattern) if pattern else None,
                     reason=reason,
                     ends=ends,
                 )
             )
-        except (ValueError, re.error):
-            # The admin form refuses these; a row written some other way is skipped.
-            logger.warning("Ignoring consumer ban with invalid network or pattern: %r", network)
+        except ValueError:
+            # The admin form refuses these; a row written some other way (or before
+            # patterns ran on RE2) is skipped.
+            logger.warning(
+                "Ignoring consumer ban with invalid network or User-Agent pattern: %r, %r",
+                network,
+                pattern,
+            )
     return bans
 
 
@@ -154,27 +178,9 @@ def _load_rows() -> list[tuple]:
     )
 
 
-def _read_version(memo: _Memo | None) -> str:
-    """The ban list's version. When the cache has lost it (restart, eviction) but
-    this process holds a copy, nothing says the bans changed: the copy is
-    published under a new version rather than read again from the database."""
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        candidate = uuid.uuid4().hex
-        rows = memo.rows if memo is not None else _load_rows()
-        cache.set(LIST_KEY.format(version=candidate), rows, LIST_TIMEOUT)
-        cache.add(VERSION_KEY, candidate, None)
-        version = cache.get(VERSION_KEY) or candidate
-    return version
-
-
-def _fetch(version: str) -> list[tuple]:
-    key = LIST_KEY.format(version=version)
-    rows = cache.get(key)
-    if rows is None:
-        rows = _load_rows()
-        cache.set(key, rows, LIST_TIMEOUT)
-    return rows
+def _read_version() -> int | None:
+    """None until the list first changes (the row is created then)."""
+    return ConsumerBanListVersion.objects.filter(pk=1).values_list("version", flat=True).first()
 
 
 def active_bans() -> list[Ban]:
@@ -185,61 +191,59 @@ def active_bans() -> list[Ban]:
         if _memo is not None and now - _memo.checked_at < MEMO_SECONDS:
             return _memo.bans
         try:
-            version = _read_version(_memo)
+            # The version first: rows read after it are at least as new, so a copy
+            # is never older than the version it is kept under.
+            version = _read_version()
             if _memo is not None and version == _memo.version:
                 _memo.checked_at = now
                 return _memo.bans
-            rows = _fetch(version)
-        except Exception:
-            # The cache is down: read the database, at most once per memo period.
-            logger.warning("Consumer ban cache unavailable; reading bans from the database")
-            version = None
-            try:
-                rows = _load_rows()
-            except Exception:
-                # No database either: the request fails elsewhere anyway; do not
-                # remember this so that the next request tries again.
-                logger.exception("Consumer bans could not be read")
-                return _memo.bans if _memo is not None else []
-        _memo = _Memo(version=version, rows=rows, bans=_compile(rows), checked_at=now)
-        return _memo.bans
+            bans = _compile(_load_rows())
+        except DatabaseError:
+            logger.warning("Consumer bans could not be read", exc_info=True)
+            if _memo is None:
+                # The request fails elsewhere anyway; nothing is remembered, so the
+                # next request tries again.
+                return []
+            _memo.checked_at = now  # keep the copy; try again next memo period
+            return _memo.bans
+        _memo = _Memo(version=version, bans=bans, checked_at=now)
+        return bans
 
 
 def forget_memo() -> None:
-    """Drop this process's copy (the next check reads the version key)."""
+    """Drop this process's copy (the next check reads the list)."""
     global _memo
     with _memo_lock:
         _memo = None
 
 
-def bump_bans_version() -> None:
-    """Make every process reload the ban list at its next check."""
+def bans_changed() -> None:
+    """Record a change to the ban list, in the caller's transaction. Signals call it
+    for saves and deletes; writes that send none (``QuerySet.update``,
+    ``bulk_create``) must call it themselves, as ``end_bans`` does."""
+    # A fresh random value rather than +1: a version moved by a transaction that
+    # rolled back is never reused, so a process that read the uncommitted list
+    # under it cannot mistake that list for a later committed one.
+    ConsumerBanListVersion.objects.update_or_create(
+        pk=1, defaults={"version": secrets.randbits(63)}
+    )
+    # This process sees the change at once (its next check reads the list inside
+    # the transaction), and its other threads once it commits.
     forget_memo()
-    try:
-        cache.set(VERSION_KEY, uuid.uuid4().hex, None)
-    except Exception:
-        logger.warning("Could not move the consumer ban version; other processes catch up later")
-
-
-def _bans_changed() -> None:
-    # Now, so that this process sees the change at once, and after commit, so that
-    # a process that reloaded before the commit (and cached the old list under the
-    # new version) reloads again.
-    bump_bans_version()
-    transaction.on_commit(bump_bans_version)
+    transaction.on_commit(forget_memo)
 
 
 @receiver(post_save, sender=ConsumerBan, dispatch_uid="consumer-ban-saved")
 @receiver(post_delete, sender=ConsumerBan, dispatch_uid="consumer-ban-deleted")
 def _on_ban_change(sender, **kwargs):
-    _bans_changed()
+    bans_changed()
 
 
 def end_bans(bans, *, at: datetime | None = None) -> int:
     """End the given bans (a queryset) now or at ``at``; returns how many."""
     with transaction.atomic():
         count = bans.update(ends=at or timezone.now())
-        _bans_changed()
+        bans_changed()
     return count
 
 

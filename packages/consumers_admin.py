@@ -3,14 +3,13 @@ User-Agent, with a reason and an optional end time. Saving or deleting a ban
 reaches every worker within seconds (packages.consumers)."""
 
 import ipaddress
-import re
 
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils import timezone
 
-from packages.consumers import end_bans
+from packages.consumers import compile_user_agent_pattern, end_bans
 from packages.models import ConsumerBan
 
 
@@ -41,9 +40,15 @@ class ConsumerBanForm(forms.ModelForm):
         pattern = self.cleaned_data["user_agent_pattern"]
         if pattern:
             try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise forms.ValidationError(f"Not a valid regular expression: {exc}") from None
+                compile_user_agent_pattern(pattern)
+            except ValueError as exc:
+                # Patterns run on RE2 so that no pattern can make matching slow;
+                # RE2 has no backreferences or lookarounds.
+                raise forms.ValidationError(
+                    f"Not a regular expression this index can run ({exc}). Patterns use "
+                    "RE2 syntax, which matches in linear time: no backreferences or "
+                    "lookarounds, and \\z rather than \\Z for the end of the text."
+                ) from None
         return pattern
 
     def clean(self):

@@ -7,7 +7,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from packaging.utils import canonicalize_version
@@ -334,11 +334,22 @@ class ConsumerBan(models.Model):
     def __str__(self):
         return f"{self.network or '*'} / {self.user_agent_pattern or '*'}: {self.reason}"
 
+    # The row and the ban list's version (moved by the signals in packages.consumers)
+    # commit together, even from a shell outside any transaction.
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            return super().delete(*args, **kwargs)
+
 
 class ConsumerBanListVersion(models.Model):
-    """A single row whose ``version`` moves on every change to the ban list. Web
-    processes that share no cache (the embedded default's local-memory cache, two
-    gunicorn workers) read it to notice a ban saved by another process."""
+    """A single row whose ``version`` moves, in the change's transaction, on every
+    change to the ban list (to a fresh random value, so that a rolled-back version
+    is never reused). Every process reads it once per memo period to notice a ban
+    saved by another process, with or without a shared cache (packages.consumers)."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     version = models.PositiveBigIntegerField(default=0)

@@ -5,12 +5,13 @@ plain tuples and dicts of model values; turning them into PyPI's wire shapes
 (timestamps, URLs, cleaning for XML) is the XML-RPC app's business."""
 
 import json
-import re
 from datetime import UTC, datetime
+from functools import reduce
+from operator import or_
 
 import trove_classifiers
 from django.db import connection
-from django.db.models import Max, Q, TextField
+from django.db.models import Exists, Max, OuterRef, Q, TextField
 from django.db.models.functions import Cast
 from packaging.version import InvalidVersion, Version
 
@@ -189,65 +190,130 @@ SEARCH_FIELDS = (
     "name", "version", "author", "author_email", "maintainer", "maintainer_email",
     "home_page", "license", "summary", "description", "keywords", "platform", "download_url",
 )
-_EXACT_FIELDS = {"version", "home_page", "download_url", "platform"}
+# Matched as case-insensitive substrings, as legacy PyPI's SQL search did; on
+# PostgreSQL each has a trigram index on UPPER(column), which is what icontains
+# compares (migration 0003_search_indexes).
+SUBSTRING_FIELDS = (
+    "author", "author_email", "maintainer", "maintainer_email", "summary", "description",
+    "keywords",
+)
+_EXACT_URL_FIELDS = ("home_page", "download_url")
 _BOOSTS = {"name": 10, "summary": 5, "description": 5, "keywords": 5}
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-_SEARCH_MODEL_FIELDS = {"platform": "platforms"}
 
 
-def _tokens(text: str) -> set[str]:
-    return {t.lower() for t in _TOKEN.findall(text or "")}
+def _any(conditions) -> Q:
+    return reduce(or_, conditions)
 
 
-def _field_text(release: Release, field: str) -> str:
+def _has_files():
+    return Exists(File.objects.filter(release=OuterRef("pk")))
+
+
+def _platform_text(values: list[str]) -> Q:
+    """Releases whose stored platform list (JSON text) contains the first platform
+    of one of ``values``: a superset of the exact matches, which are checked on the
+    document afterwards. SQLite stores JSON with non-ASCII characters escaped, so
+    the value is escaped alike."""
+    ascii_only = connection.vendor != "postgresql"
+    firsts = [v.split(",", 1)[0].strip() for v in values]
+    return _any(
+        Q(platforms_text__icontains=json.dumps(first, ensure_ascii=ascii_only)[1:-1])
+        for first in firsts
+    )
+
+
+def releases_matching(field: str, values: list[str]):
+    """Releases (of visible projects, with files) whose ``field`` matches one of
+    ``values``; for ``platform`` a superset, see ``_platform_text``. One query,
+    on PostgreSQL through the field's trigram index."""
+    rows = (
+        Release.objects.filter(project__in=visible_projects()).filter(_has_files()).order_by()
+    )
     if field == "name":
-        return release.project.name
-    if field == "platform":
-        return ", ".join(release.platforms)
-    return getattr(release, field, "") or ""
-
-
-def _matches(release: Release, versions: list[str], field: str, values: list[str]) -> bool:
-    if field == "license":
-        return False  # PyPI never indexed it, so it never matched
+        # Substrings of the PEP 503 name: "Tiny", "tiny_p" and "y-proj" find TinyProj.
+        projects = Project.objects.filter(
+            _any(Q(normalized_name__contains=normalize_name(v)) for v in values)
+        )
+        return rows.filter(project__in=projects)
     if field == "version":
-        return any(v in versions for v in values)
-    text = _field_text(release, field)
-    if field in _EXACT_FIELDS:
-        return any(v.strip().lower() == text.strip().lower() for v in values)
-    have = _tokens(text)
-    return any(_tokens(v) & have for v in values)
+        with_version = Release.objects.filter(version__in=values).filter(_has_files())
+        return rows.filter(project__in=with_version.values("project_id"))
+    if field == "license":
+        return rows.none()  # PyPI never indexed it, so it never matched
+    if field == "platform":
+        rows = rows.annotate(platforms_text=Cast("platforms", TextField()))
+        return rows.filter(_platform_text(values))
+    if field in _EXACT_URL_FIELDS:
+        return rows.filter(_any(Q(**{f"{field}__iexact": v.strip()}) for v in values))
+    if field in SUBSTRING_FIELDS:
+        return rows.filter(_any(Q(**{f"{field}__icontains": v}) for v in values))
+    raise ValueError(f"{field!r} is not a search field")
+
+
+def _platform_matches(release: Release, values: list[str]) -> bool:
+    text = ", ".join(release.platforms).strip().lower()
+    return any(v.strip().lower() == text for v in values)
+
+
+# Project ids per query: SQLite bounds the number of parameters of a statement.
+_PROJECTS_PER_QUERY = 500
+
+
+def _releases_with_files(project_ids: list[int]):
+    """Every release with files of these projects, with only the fields ordering,
+    the answer and the platform check need."""
+    for start in range(0, len(project_ids), _PROJECTS_PER_QUERY):
+        yield from (
+            Release.objects.filter(project_id__in=project_ids[start:start + _PROJECTS_PER_QUERY])
+            .filter(_has_files())
+            .order_by()
+            .select_related("project")
+            .only(*_ORDERING_FIELDS, "summary", "platforms", "project__name",
+                  "project__normalized_name")
+        )
 
 
 def search_projects(spec: dict[str, list[str]], operator: str) -> list[dict]:
     """PyPI's old search: one document per project, built from its newest
-    non-yanked release that has files; whole-token, case-insensitive matching;
-    values of one field OR-ed, fields combined by ``operator``; at most 100
-    projects by relevance. Returns {project, release, versions, score} dicts."""
-    # Every release of the index is read: only the fields ordering and the asked
-    # fields need, never the descriptions unless they are searched.
-    fields = {_SEARCH_MODEL_FIELDS.get(f, f) for f in spec if f not in ("name", "version")}
-    releases = (
-        Release.objects.filter(project__in=visible_projects(), files__isnull=False)
-        .select_related("project")
-        .only(*_ORDERING_FIELDS, "summary", *fields, "project__name", "project__normalized_name")
-        .distinct()
-    )
+    non-yanked release that has files; values of one field OR-ed, fields combined
+    by ``operator``; at most 100 projects by relevance. Names and free-text fields
+    match case-insensitive substrings (legacy PyPI's SQL search), ``version``,
+    ``home_page``, ``download_url`` and ``platform`` the whole value.
+    Returns {release, versions, score} dicts.
+
+    Each field is one indexed query giving the matching releases' ids, so no
+    text is read into Python and descriptions are never loaded."""
+    matched: dict[int, set[str]] = {}  # release id -> the fields it matched
+    projects: set[int] = set()
+    if operator == "and":
+        rows = releases_matching(*next(iter(spec.items())))
+        for field, values in list(spec.items())[1:]:
+            rows = rows.filter(pk__in=releases_matching(field, values).values("pk"))
+        for pk, project_id in rows.values_list("pk", "project_id"):
+            matched[pk] = set(spec)
+            projects.add(project_id)
+    else:
+        for field, values in spec.items():
+            for pk, project_id in releases_matching(field, values).values_list(
+                "pk", "project_id"
+            ):
+                matched.setdefault(pk, set()).add(field)
+                projects.add(project_id)
     by_project: dict[int, list[Release]] = {}
-    for release in releases:
+    for release in _releases_with_files(sorted(projects)):
         by_project.setdefault(release.project_id, []).append(release)
     hits = []
     for project_releases in by_project.values():
         ordered = sorted(project_releases, key=lambda r: _version_key(r.version))
         document = newest_release(ordered)
-        if document is None:
+        fields = set(matched.get(document.pk, ())) if document is not None else set()
+        if "platform" in fields and not _platform_matches(document, spec["platform"]):
+            fields.discard("platform")
+        if not fields or (operator == "and" and fields != set(spec)):
             continue
-        versions = [r.version for r in ordered]
-        matched = [f for f, values in spec.items() if _matches(document, versions, f, values)]
-        if not matched or (operator == "and" and len(matched) != len(spec)):
-            continue
-        score = sum(_BOOSTS.get(f, 1) for f in matched)
-        hits.append({"release": document, "versions": versions, "score": score})
+        score = sum(_BOOSTS.get(f, 1) for f in fields)
+        hits.append({"release": document, "versions": [r.version for r in ordered],
+                     "score": score})
     hits.sort(key=lambda h: (-h["score"], h["release"].project.normalized_name))
     return hits[:SEARCH_RESULT_LIMIT]
 

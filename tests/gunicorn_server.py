@@ -127,10 +127,10 @@ class GunicornServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: {self.process.stderr.read().decode()}")
             try:
-                requests.get(f"{self.url}/simple/", timeout=2)
+                requests.get(f"{self.url}/simple/", timeout=5)
                 return self
-            except requests.ConnectionError:
-                time.sleep(0.2)
+            except (requests.ConnectionError, requests.Timeout):
+                time.sleep(0.2)  # workers still loading Django
         raise RuntimeError("gunicorn did not answer within 30 s")
 
     def stop(self) -> None:

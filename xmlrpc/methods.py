@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
 from urllib.parse import quote, urlsplit
+from xmlrpc.budget import Budget, budget_spent, max_multicall_calls
 from xmlrpc.protocol import (
     Fault,
     application_error,
@@ -31,7 +32,6 @@ from packages.queries import find_visible_project
 logger = logging.getLogger(__name__)
 
 DOCS_URL = "https://warehouse.pypa.io/api-reference/xml-rpc.html#deprecated-methods"
-MULTICALL_LIMIT = 100
 MAX_REPORTED_ERRORS = 10
 # PostgreSQL bigint bounds: serials outside them match nothing / everything.
 _BIGINT_MAX = 2**63 - 1
@@ -74,12 +74,30 @@ def _type_errors(param: Param, value) -> list[tuple[str, str]]:
     if not ok:
         return [(param.name, _MESSAGES[kind])]
     if kind == "list[str]":
-        return [
+        errors = [
             (f"{param.name}.{i}", _MESSAGES["str"])
             for i, item in enumerate(value)
             if type(item) is not str
         ]
+        if errors:
+            return errors
+    if kind in ("str", "list[str]", "struct"):
+        return list(_nul_errors(param.name, value))
     return []
+
+
+def _nul_errors(where: str, value):
+    """No name, version or text stored here contains NUL (PostgreSQL refuses it in
+    text): a NUL in an argument is refused, rather than failing the query."""
+    if type(value) is str:
+        if "\x00" in value:
+            yield (where, "Input should not contain NUL characters")
+    elif type(value) is list:
+        for i, item in enumerate(value):
+            yield from _nul_errors(f"{where}.{i}", item)
+    elif type(value) is dict:
+        for key, item in value.items():
+            yield from _nul_errors(f"{where}.{key}", item)
 
 
 def bind_arguments(params: list[Param], values: tuple) -> list:
@@ -113,6 +131,9 @@ class Method:
     # Deprecated methods: a function of the raw params giving the replacement URL
     # (or None when there is no HTTP replacement, only the docs).
     successor: Callable[[tuple], str | None] | None = None
+    # system.multicall: runs other calls, so it is given the request's budget
+    # and bounds each of them itself.
+    runs_calls: bool = False
 
     @property
     def deprecated(self) -> bool:
@@ -122,16 +143,17 @@ class Method:
 METHODS: dict[str, Method] = {}
 
 
-def xmlrpc_method(name: str, *params: Param, disabled_fault=None, successor=None):
+def xmlrpc_method(name: str, *params: Param, disabled_fault=None, successor=None,
+                  runs_calls=False):
     def register(func):
-        METHODS[name] = Method(name, func, list(params), disabled_fault, successor)
+        METHODS[name] = Method(name, func, list(params), disabled_fault, successor, runs_calls)
         return func
 
     return register
 
 
-def call_method(name: str | None, params: tuple):
-    """Run one call; raises Fault for every refusal."""
+def call_method(name: str | None, params: tuple, budget: Budget | None = None):
+    """Run one call within the request's ``budget``; raises Fault for every refusal."""
     method = METHODS.get(name) if isinstance(name, str) else None
     if method is None:
         raise method_not_found()
@@ -141,7 +163,12 @@ def call_method(name: str | None, params: tuple):
     args = bind_arguments(method.params, params)
     if disabled:
         raise method.disabled_fault()
-    return method.func(*args)
+    if budget is None:
+        budget = Budget()
+    if method.runs_calls:
+        return method.func(*args, budget=budget)
+    with budget.bounding_queries():
+        return method.func(*args)
 
 
 # --- replacement URLs for the Deprecation/Link headers ---------------------------------
@@ -478,16 +505,21 @@ def _multicall_fault(fault: Fault) -> dict:
         "MultiCall requests have been deprecated, use individual requests instead.",
     ),
     successor=_no_successor,
+    runs_calls=True,
 )
-def system_multicall(calls):
-    """CPython's SimpleXMLRPCDispatcher semantics (legacy PyPI), capped at 100
-    calls: ``[result]`` per success, ``{faultCode, faultString}`` per failure."""
-    if len(calls) > MULTICALL_LIMIT:
-        raise wrapped_error(
-            "ValueError", f"MultiCall requests are limited to {MULTICALL_LIMIT} calls."
-        )
+def system_multicall(calls, *, budget: Budget):
+    """CPython's SimpleXMLRPCDispatcher semantics (legacy PyPI): ``[result]`` per
+    success, ``{faultCode, faultString}`` per failure. Legacy PyPI allowed 100
+    calls; here XMLRPC_MAX_MULTICALL_CALLS, and the calls left when the request's
+    time budget is spent answer a Fault each instead of running."""
+    limit = max_multicall_calls()
+    if len(calls) > limit:
+        raise wrapped_error("ValueError", f"MultiCall requests are limited to {limit} calls.")
     results = []
     for call in calls:
+        if budget.spent:
+            results.append(_multicall_fault(budget_spent(budget.seconds)))
+            continue
         try:
             if type(call) is not dict:
                 raise invalid_params([("calls", "Input should be a valid dictionary")])
@@ -498,7 +530,7 @@ def system_multicall(calls):
                 raise invalid_params([("params", "Input should be a valid list")])
             if name == "system.multicall":
                 raise wrapped_error("ValueError", "Recursive system.multicall is forbidden.")
-            results.append([call_method(name, tuple(params))])
+            results.append([call_method(name, tuple(params), budget)])
         except Fault as fault:
             results.append(_multicall_fault(fault))
         except Exception:

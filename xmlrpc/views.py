@@ -3,12 +3,14 @@
 Every XML-RPC answer is HTTP 200, results and Faults alike (spec xmlrpc-api.md
 §1). In order: the route predicate (text/xml), the body size (refused before a
 byte is read when Content-Length says too much, and the read itself is bounded),
-the rate limit, then parsing and the call. Nothing a client sends can produce a
-500: unexpected errors become Fault -32500 "application error"."""
+the rate limit, then parsing and the call, within the request's time budget
+(xmlrpc.budget). Nothing a client sends can produce a 500: unexpected errors
+become Fault -32500 "application error"."""
 
 import logging
 from xmlrpc import ratelimit
-from xmlrpc.methods import DOCS_URL, METHODS, MULTICALL_LIMIT, call_method
+from xmlrpc.budget import Budget, max_multicall_calls
+from xmlrpc.methods import DOCS_URL, METHODS, call_method
 from xmlrpc.protocol import (
     CONTENT_TYPE,
     Fault,
@@ -124,6 +126,8 @@ def xmlrpc_endpoint(request):
     body = request.read(limit + 1)
     if len(body) > limit:
         return _too_large(limit)
+    # The budget counts the work done here, not the client's time to send the body.
+    budget = Budget()
     try:
         name, params = parse_call(body)
     except ParseError as exc:
@@ -136,7 +140,7 @@ def xmlrpc_endpoint(request):
 
     # Each member of a multicall is a call: charge the ones beyond the first.
     if name == "system.multicall" and params and type(params[0]) is list:
-        extra = min(len(params[0]), MULTICALL_LIMIT) - 1
+        extra = min(len(params[0]), max_multicall_calls()) - 1
         if extra > 0:
             extra_outcome = ratelimit.check(address, cost=extra)
             if not extra_outcome.allowed:
@@ -144,7 +148,7 @@ def xmlrpc_endpoint(request):
             headers.update(extra_outcome.headers)
 
     try:
-        payload = render_result(call_method(name, params))
+        payload = render_result(call_method(name, params, budget))
     except Fault as fault:
         payload = render_fault(fault)
     except Exception:

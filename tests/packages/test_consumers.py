@@ -1,6 +1,9 @@
 """The consumer policy: banned addresses, networks and User-Agents are refused
 on every API (403 naming the reason; XML-RPC a Fault), bans end on time, a
-forged X-Forwarded-For changes nothing, and checking costs no query."""
+forged X-Forwarded-For changes nothing, checking costs no query (one per memo
+period), every change moves the database version in its own transaction, and
+User-Agent patterns match in linear time. (Several gunicorn workers with no
+shared cache: test_consumer_bans_workers.py.)"""
 
 import time
 import xmlrpc.client
@@ -9,12 +12,13 @@ from datetime import timedelta
 import pytest
 import requests
 from django.core.cache import cache
+from django.db import transaction
 from django.test import RequestFactory
 from django.utils import timezone
 
 from packages import consumers
 from packages.consumers_admin import ConsumerBanForm
-from packages.models import ConsumerBan
+from packages.models import ConsumerBan, ConsumerBanListVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -202,27 +206,94 @@ def test_checking_the_policy_costs_no_query_once_warm(client, django_assert_num_
             assert consumers.prohibition_for(request) is not None
 
 
-def test_other_workers_see_a_change_through_the_version_key(settings, monkeypatch):
+def db_version():
+    return ConsumerBanListVersion.objects.filter(pk=1).values_list("version", flat=True).first()
+
+
+def test_other_processes_see_a_change_through_the_database_version(
+    monkeypatch, django_assert_num_queries
+):
     request = RequestFactory().get("/", REMOTE_ADDR=BANNED)
     assert consumers.prohibition_for(request) is None
-    # A ban written without signals (as by another worker whose signal moved the
-    # version in the shared cache, not in this process) is not seen within the memo.
+    # A ban written by another process: its row, and the version its transaction
+    # moved in this database. No signal runs here and no cache is shared.
     ConsumerBan.objects.bulk_create([ConsumerBan(network=BANNED, reason="elsewhere")])
-    assert consumers.prohibition_for(request) is None
+    assert consumers.prohibition_for(request) is None  # within the memo period
     monkeypatch.setattr(consumers, "MEMO_SECONDS", 0)
-    assert consumers.prohibition_for(request) is None  # version unchanged: copy kept
-    cache.set(consumers.VERSION_KEY, "moved-by-another-worker", None)
+    with django_assert_num_queries(1):  # the version row only
+        assert consumers.prohibition_for(request) is None  # version unchanged: copy kept
+    ConsumerBanListVersion.objects.update_or_create(pk=1, defaults={"version": 12345})
     assert consumers.prohibition_for(request).reason == "elsewhere"
 
 
-def test_cache_loss_does_not_forget_bans(monkeypatch, django_assert_num_queries):
+def test_the_cache_plays_no_part(monkeypatch):
     ban(network=BANNED)
     request = RequestFactory().get("/", REMOTE_ADDR=BANNED)
     assert consumers.prohibition_for(request) is not None
     monkeypatch.setattr(consumers, "MEMO_SECONDS", 0)
     cache.clear()
+    assert consumers.prohibition_for(request) is not None
+
+
+def test_a_process_reads_the_version_once_per_memo_period(monkeypatch, django_assert_num_queries):
+    ban(network=BANNED)
+    request = RequestFactory().get("/", REMOTE_ADDR=BANNED)
+    clock = [1000.0]
+    monkeypatch.setattr(consumers.time, "monotonic", lambda: clock[0])
+    assert consumers.prohibition_for(request) is not None  # loads the list
     with django_assert_num_queries(0):
-        assert consumers.prohibition_for(request) is not None
+        clock[0] += consumers.MEMO_SECONDS - 0.1
+        for _ in range(50):
+            assert consumers.prohibition_for(request) is not None
+    with django_assert_num_queries(1):
+        clock[0] += 0.2
+        for _ in range(50):
+            assert consumers.prohibition_for(request) is not None
+
+
+def save_a_ban():
+    ban(network=BANNED)
+
+
+def change_a_ban():
+    entry = ConsumerBan.objects.get()
+    entry.reason = "changed"
+    entry.save()
+
+
+def delete_a_ban():
+    ConsumerBan.objects.get().delete()
+
+
+def delete_bans_as_the_admin_action_does():
+    ConsumerBan.objects.all().delete()
+
+
+def end_all_bans():
+    assert consumers.end_bans(ConsumerBan.objects.all()) == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [save_a_ban, change_a_ban, delete_a_ban, delete_bans_as_the_admin_action_does, end_all_bans],
+)
+def test_every_change_moves_the_version_in_its_own_transaction(change):
+    if change is not save_a_ban:
+        ban(network="192.0.2.1")
+    before = db_version()
+
+    class RolledBack(Exception):
+        pass
+
+    with pytest.raises(RolledBack), transaction.atomic():
+        change()
+        # Moved before the commit, in the same transaction...
+        assert db_version() not in (None, before)
+        raise RolledBack
+    # ...so it rolls back with the change, and moves when the change commits.
+    assert db_version() == before
+    change()
+    assert db_version() not in (None, before)
 
 
 def test_changes_apply_at_once_in_the_process_that_made_them(client):
@@ -291,6 +362,9 @@ def test_admin_stores_ipv4_mapped_addresses_as_the_ipv4_they_ban(client, entered
     [
         ({"network": "203.0.113.300"}, "CIDR"),
         ({"user_agent_pattern": "bad(regex"}, "regular expression"),
+        # RE2 cannot run these (they need backtracking): refused, with the reason.
+        ({"user_agent_pattern": r"^(Bot)/\1"}, "no backreferences or lookarounds"),
+        ({"user_agent_pattern": r"^(?!pip/)"}, "no backreferences or lookarounds"),
         ({}, "Give a network, a User-Agent pattern, or both."),
     ],
 )
@@ -298,6 +372,55 @@ def test_admin_form_refuses_bans_that_cannot_match(data, error):
     form = ConsumerBanForm(data={"reason": "x", **data})
     assert not form.is_valid()
     assert error in str(form.errors)
+
+
+CATASTROPHIC = r"^(a+)+$"  # 2**25 paths to try on the User-Agent below with backtracking
+NEAR_MISS = "a" * 25 + "!"
+
+
+def test_a_catastrophic_pattern_matches_in_linear_time():
+    ban(user_agent_pattern=CATASTROPHIC)
+    assert consumers.find_ban(None, "a" * 25) is not None  # loads the list; still matches
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        assert consumers.find_ban(None, NEAR_MISS) is None
+        timings.append(time.perf_counter() - started)
+    # Python's re takes over a second here; best of three so that a busy machine's
+    # scheduling does not count.
+    assert min(timings) < 0.010, timings
+
+
+def test_a_catastrophic_pattern_does_not_slow_requests(client):
+    ban(user_agent_pattern=CATASTROPHIC, reason="Only a's")
+    assert_refused(client.get("/no-such-page/", HTTP_USER_AGENT="a" * 25), reason="Only a's")
+    started = time.perf_counter()
+    response = client.get("/no-such-page/", HTTP_USER_AGENT=NEAR_MISS)
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 404
+    assert elapsed < 0.2, elapsed  # the whole request; backtracking took over 1 s
+
+
+def test_user_agent_patterns_keep_search_semantics_and_case():
+    ban(user_agent_pattern="BadBot/[0-9]")
+    ban(user_agent_pattern="(?i)^curl/", reason="curl")
+    assert consumers.find_ban(None, "Mozilla/5.0 (compatible; BadBot/2.1)") is not None
+    assert consumers.find_ban(None, "Mozilla/5.0 (compatible; badbot/2.1)") is None
+    assert consumers.find_ban(None, "BadBot/x") is None
+    assert consumers.find_ban(None, "CURL/8.5").reason == "curl"
+    assert consumers.find_ban(None, "pip/25 curl/8.5") is None
+
+
+def test_admin_refuses_a_backreference_pattern(admin_client):
+    response = admin_client.post(
+        "/admin/packages/consumerban/add/",
+        {"network": "", "user_agent_pattern": r"^(\w+)/\1$", "reason": "Echo bots",
+         "ends_0": "", "ends_1": ""},
+    )
+    assert response.status_code == 200
+    assert b"Not a regular expression this index can run" in response.content
+    assert b"no backreferences or lookarounds" in response.content
+    assert not ConsumerBan.objects.exists()
 
 
 def test_bans_hold_when_the_cache_is_down(client, settings):

@@ -194,3 +194,60 @@ def test_supported_methods_carry_no_deprecation_header(post_xml):
     assert response.status_code == 200
     assert "Deprecation" not in response.headers
     assert "Cache-Control" not in response.headers
+
+
+# --- search (spec §9.5): substrings of names and texts, as legacy PyPI's SQL search ---
+
+
+def _names(hits) -> list[str]:
+    return [hit["name"] for hit in hits]
+
+
+def test_search_matches_substrings_of_names_in_any_case_and_spelling(rpc):
+    publish("TinyProj", "1.0", summary="Tiny helper")
+    publish("tiny_helper", "2.0", summary="Another one")
+    publish("other", "1.0", summary="Something else")
+
+    assert sorted(_names(rpc.search({"name": "TINY"}))) == ["TinyProj", "tiny_helper"]
+    assert _names(rpc.search({"name": "yPro"})) == ["TinyProj"]
+    # The PEP 503 name is searched too: separators are interchangeable.
+    assert _names(rpc.search({"name": "tiny-help"})) == ["tiny_helper"]
+    assert _names(rpc.search({"name": "Y.H"})) == ["tiny_helper"]
+    assert _names(rpc.search({"name": ["zzz", "othe"]})) == ["other"]
+    assert rpc.search({"name": "tinyproj2"}) == []
+    # pip search's query: name or summary, names ranked first.
+    assert _names(rpc.search({"name": ["helper"], "summary": ["helper"]}, "or")) == [
+        "tiny_helper", "TinyProj"]
+
+
+def test_search_matches_substrings_of_texts_and_whole_urls_versions_and_platforms(rpc):
+    publish("needle", "1.0", description="A long text.\nWith a NEEDLE in it.",
+            author="Ada Lovelace", author_email="ada@example.org", keywords="pins, threads",
+            home_page="https://Example.org/needle", platforms=["Linux", "Windows"])
+    publish("hay", "1.0", description="Only hay here.", license="MIT")
+
+    assert _names(rpc.search({"description": "needle in"})) == ["needle"]
+    assert _names(rpc.search({"author": "lovel", "author_email": "@EXAMPLE."})) == ["needle"]
+    assert _names(rpc.search({"keywords": "thread"})) == ["needle"]
+    assert _names(rpc.search({"home_page": " https://example.org/NEEDLE "})) == ["needle"]
+    assert rpc.search({"home_page": "example.org"}) == []  # URLs match whole
+    assert _names(rpc.search({"platform": "linux, windows"})) == ["needle"]
+    assert rpc.search({"platform": "linux"}) == []  # the whole platform list
+    assert rpc.search({"license": "MIT"}) == []  # never indexed by PyPI
+    assert rpc.search({"description": "hay", "name": "needle"}) == []
+    assert sorted(_names(rpc.search({"description": "hay", "name": "needle"}, "or"))) == [
+        "hay", "needle"]
+
+
+def test_search_reads_each_projects_newest_release_with_files(rpc):
+    owner = create_user()
+    publish("tinyproj", "1.0", owner=owner, summary="Old words")
+    publish("tinyproj", "1.1", owner=owner, summary="New words")
+    publish("tinyproj", "2.0", owner=owner, summary="Unreleased words", wheel=False, sdist=False)
+
+    assert rpc.search({"summary": "old"}) == []
+    assert rpc.search({"summary": "unreleased"}) == []
+    assert rpc.search({"summary": "new"}) == [
+        {"name": "tinyproj", "summary": "New words", "version": "1.1", "_pypi_ordering": False}]
+    assert [hit["version"] for hit in rpc.search({"summary": "new", "version": ["1.0", "2.0"]})
+            ] == ["1.0"]
