@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 from packages.descriptions import page_html
 from packages.models import File, Release
 from packages.queries import find_visible_project, visible_projects
-from packages.versions import canonical_version, latest_release, sort_key
+from packages.versions import latest_release, match_release, sort_releases
 
 
 @require_safe
@@ -33,13 +33,12 @@ def project_page(request, name: str, version: str | None = None):
     if version is None:
         release = latest_release(releases)
     else:
-        wanted = canonical_version(version)
-        release = next((r for r in releases if r.canonical_version == wanted), None)
+        release = match_release(releases, version)
         if release is None:
             raise Http404("No such version")
     release = Release.objects.get(pk=release.pk)
     files = list(File.objects.filter(release=release).order_by("packagetype", "filename"))
-    history = sorted(releases, key=lambda r: sort_key(r.version), reverse=True)
+    history = sort_releases(releases, reverse=True)
     return render(request, "api/project.html", {
         "project": project,
         "release": release,

@@ -41,7 +41,7 @@ from packages.models import File, Project, Release, Role
 from packages.names import normalize_name
 from packages.queries import find_simple_project, find_visible_project
 from packages.storage import stored_url
-from packages.versions import canonical_version, latest_index
+from packages.versions import find_release, latest_index
 
 CACHE_CONTROL = "max-age=900, public"
 SURROGATE_CONTROL = "max-age=86400, stale-while-revalidate=300, stale-if-error=86400"
@@ -114,31 +114,6 @@ def _load_release(project, pk) -> Release:
     release = Release.objects.defer("description_html").get(pk=pk)
     release.project = project
     return release
-
-
-def find_release(project, version: str) -> Release | None:
-    """The release a URL's version segment names: same canonical version
-    (``1`` = ``1.0`` = ``1.0.0``); among legacy duplicates, the exact spelling."""
-    wanted = canonical_version(version)
-    candidates = list(
-        Release.objects.filter(project=project, canonical_version__in={wanted, version})
-        .defer("description_html")
-    )
-    matches = [r for r in candidates if canonical_version(r.version) == wanted]
-    if not matches:
-        # Stored canonical forms may keep trailing zeros: compare on the versions.
-        ids = [
-            pk
-            for pk, stored in Release.objects.filter(project=project).values_list("id", "version")
-            if canonical_version(stored) == wanted
-        ]
-        matches = list(Release.objects.filter(pk__in=ids).defer("description_html")) if ids else []
-    if len(matches) > 1:
-        matches = [r for r in matches if r.version == version]
-    if len(matches) != 1:
-        return None
-    matches[0].project = project
-    return matches[0]
 
 
 def project_document(project) -> dict | None:

@@ -24,17 +24,17 @@ from urllib.parse import quote
 from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from packaging.version import InvalidVersion, Version
 
 from legacy.negotiation import TEXT_HTML, V1_HTML, V1_JSON
 from packages import caching
 from packages.queries import SimpleFile, SimpleProject, simple_index_rows, simple_project_files
+from packages.versions import sort_key
 
 logger = logging.getLogger(__name__)
 
 API_VERSION = "1.4"
 # Bump when the rendered bytes change for the same data (part of keys and ETags).
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"  # 2: non-PEP 440 versions in packaging_legacy order
 
 _KIND = {TEXT_HTML: "h", V1_HTML: "v", V1_JSON: "j"}
 
@@ -69,24 +69,16 @@ def _upload_time(value) -> str:
     return value.isoformat() + "Z"
 
 
-def _version_key(version: str):
-    try:
-        return (1, Version(version))
-    except InvalidVersion:  # legacy versions sort first, as on PyPI
-        return (0, version)
-
-
 def _sorted_files(files: list[SimpleFile]) -> list[SimpleFile]:
-    keys: dict[str, tuple] = {}
-    for f in files:
-        if f.version not in keys:
-            keys[f.version] = _version_key(f.version)
+    # PyPI's version order (legacy strings first), each version parsed once per
+    # page; equal versions (1.0, 1.0.0) by their text, so the bytes are stable.
+    keys = {version: (sort_key(version), version) for version in {f.version for f in files}}
     return sorted(files, key=lambda f: (keys[f.version], f.filename))
 
 
-def _versions(files: list[SimpleFile]) -> list[str]:
-    # PEP 700 on PyPI: the versions that have files, ascending.
-    return sorted({f.version for f in files}, key=_version_key)
+def _versions(sorted_files: list[SimpleFile]) -> list[str]:
+    # PEP 700 on PyPI: the versions that have files, ascending (the files' order).
+    return list(dict.fromkeys(f.version for f in sorted_files))
 
 
 # --- detail pages ---------------------------------------------------------------

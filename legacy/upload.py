@@ -1,8 +1,9 @@
 """POST /legacy/: the upload endpoint twine, uv publish, flit and hatch use
 (PyPI's "legacy" API; wire contract in the team spec shared/spec/upload-api.md).
 
-A thin shell: authenticate, read the multipart form, call
-``packages.uploads.accept_upload`` and answer. Refusals carry their message both
+A thin shell: authenticate, read the multipart body, bind it to
+``legacy.forms.UploadForm``, call ``packages.uploads.accept_upload`` with its typed
+values and answer. Refusals carry their message both
 in the HTTP reason phrase (twine without --verbose prints only the status line)
 and in the body (HTTP/2 has no reason phrase)."""
 
@@ -15,18 +16,17 @@ from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
+from legacy.forms import UploadForm
 from legacy.upload_handlers import close_uploaded_files, parse_upload_body
 from packages.auth import authenticate_basic, www_authenticate_header
 from packages.auth_throttle import TooManyFailures
 from packages.errors import DomainError
 from packages.tokens import TOKEN_USERNAME
-from packages.uploads import UploadedContent, accept_upload
+from packages.uploads import accept_upload
 
 _STATUS_TITLES = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
                   404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 410: "Gone",
                   411: "Length Required", 413: "Payload Too Large", 429: "Too Many Requests"}
-# Parts that are files by nature; any other field sent as a file part is refused.
-_FILE_FIELDS = {"content", "gpg_signature"}
 _ALLOW = "GET, HEAD, OPTIONS, POST"
 
 
@@ -122,46 +122,12 @@ def upload(request):
                 request, 400,
                 f"Invalid multipart/form-data request body: {str(exc).rstrip('.')}.",
             )
-        action = request.GET.get(":action") or fields.get(":action")
-        if action in ("submit", "submit_pkg_info"):
-            return message_response(
-                request, 410,
-                "Project pre-registration is no longer required or supported, upload your "
-                "files instead.",
-            )
-        if action == "doc_upload":
-            return message_response(
-                request, 410,
-                "Uploading documentation is no longer supported, we recommend using "
-                "https://readthedocs.org/.",
-            )
-        if action is None:
-            return message_response(
-                request, 400,
-                "Missing :action: upload a distribution with a multipart/form-data form "
-                "holding :action=file_upload, as twine and uv publish send it.",
-            )
-        if action != "file_upload":
-            return message_response(
-                request, 400,
-                f"Unknown :action {action[:100]!r}: this endpoint accepts only "
-                ":action=file_upload (an upload as twine and uv publish send it).",
-            )
-        for key in files:
-            if key not in _FILE_FIELDS:
-                return message_response(request, 400, f"{key}: Should not be a tuple.")
-        uploaded = files.get("content")
-        content = None
-        if uploaded is not None:
-            content = UploadedContent(
-                filename=uploaded.raw_name,
-                file=uploaded.file,
-                content_type=uploaded.content_type or "",
-                digests=uploaded.digests,
-            )
+        form = UploadForm(fields, files, query=request.GET)
+        if not form.is_valid():
+            return message_response(request, *form.refusal())
         try:
             accept_upload(
-                fields=dict(fields.lists()), content=content,
+                upload=form.upload_request(), content=form.cleaned_data["content"],
                 uploader=credentials.user, token=credentials.token,
             )
         except DomainError as exc:

@@ -20,6 +20,7 @@ from packages.models import (
     Release,
     Role,
 )
+from packages.names import check_new_project_name
 
 
 class ReasonActionForm(ActionForm):
@@ -63,7 +64,7 @@ class ProjectForm(forms.ModelForm):
         name = self.cleaned_data["name"]
         if self.instance.pk is None:
             try:
-                curation.check_new_project_name(name)
+                check_new_project_name(name)
             except DomainError as exc:
                 raise forms.ValidationError(exc.message) from None
         return name

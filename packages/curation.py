@@ -3,26 +3,14 @@
 from django.db import transaction
 
 from packages.caching import purge_project_after_commit
-from packages.errors import DomainError
 from packages.journal import record_journal_entry
-from packages.models import ProhibitedProjectName, Project, ProjectStatus
-from packages.names import is_valid_name, normalize_name
-
-
-def check_new_project_name(name: str) -> None:
-    """Raise DomainError when ``name`` cannot be registered."""
-    if not is_valid_name(name):
-        raise DomainError(f"{name!r} is not a valid project name.")
-    normalized = normalize_name(name)
-    if ProhibitedProjectName.objects.filter(normalized_name=normalized).exists():
-        raise DomainError(f"The name {name!r} is prohibited on this index.")
-    existing = Project.objects.filter(normalized_name=normalized).first()
-    if existing is not None:
-        raise DomainError(f"A project named {existing.name!r} already exists.")
+from packages.models import Project, ProjectStatus
+from packages.names import check_new_project_name
 
 
 def create_project(name: str, *, by=None, **fields) -> Project:
-    """Register a project by hand (uploads create theirs in packages.uploads)."""
+    """Register a project by hand (uploads create theirs in packages.uploads), under
+    the name rule an upload obeys."""
     check_new_project_name(name)
     with transaction.atomic():
         project = Project.objects.create(name=name, **fields)

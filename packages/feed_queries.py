@@ -2,10 +2,10 @@
 project's releases). Quarantined projects and their releases never appear."""
 
 from django.db.models import Exists, OuterRef
-from packaging.version import InvalidVersion, Version
 
 from packages.models import Project, Release
 from packages.queries import visible_projects
+from packages.versions import sort_key
 
 # PyPI's item counts (warehouse/rss/views.py).
 LATEST_RELEASES_LIMIT = 100
@@ -38,32 +38,26 @@ def project_releases(project: Project, *, limit: int = PROJECT_RELEASES_LIMIT) -
     return releases
 
 
-def _version_key(release: Release):
-    # Every stored version is valid PEP 440; the fallback only keeps a bad row
-    # from breaking the feed (it sorts below every valid version).
-    try:
-        return (1, Version(release.version), release.id)
-    except InvalidVersion:
-        return (0, Version("0"), release.id)
-
-
 def newest_projects(*, limit: int = NEWEST_PROJECTS_LIMIT) -> list[Project]:
     """The newest visible projects that have at least one release, newest first,
-    each with ``highest_release``: its highest PEP 440 version (pre-releases and
-    yanked releases count, as PyPI's ``_pypi_ordering``). Two queries."""
+    each with ``highest_release``: its highest version in PyPI's order (pre-releases
+    and yanked releases count, as PyPI's ``_pypi_ordering``). Two queries."""
     projects = list(
         visible_projects()
         .filter(Exists(Release.objects.filter(project=OuterRef("pk"))))
         .only("id", "name", "normalized_name", "created")
         .order_by("-created", "-id")[:limit]
     )
-    highest: dict[int, Release] = {}
+    by_project: dict[int, list[Release]] = {}
     for release in Release.objects.filter(project__in=[p.id for p in projects]).only(
         *_RELEASE_FIELDS
     ):
-        current = highest.get(release.project_id)
-        if current is None or _version_key(release) > _version_key(current):
-            highest[release.project_id] = release
+        by_project.setdefault(release.project_id, []).append(release)
+    # The id only breaks ties between equal versions (1.0 and 1.0.0).
+    highest = {
+        project_id: max(releases, key=lambda r: (sort_key(r.version), r.id))
+        for project_id, releases in by_project.items()
+    }
     for project in projects:
         project.highest_release = highest[project.id]
         project.highest_release.project = project

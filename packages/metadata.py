@@ -1,11 +1,10 @@
-"""Core metadata of an upload: read from the form twine sends (or from a
-distribution's METADATA/PKG-INFO), validated with ``packaging.metadata`` plus the
-rules PyPI adds on top, and normalized as PyPI stores it.
+"""Core metadata of an upload (as twine's form sends it, read by legacy.forms, or
+from a distribution's METADATA/PKG-INFO), validated with ``packaging.metadata``
+plus the rules PyPI adds on top, and normalized as PyPI stores it.
 
 https://packaging.python.org/specifications/core-metadata/"""
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import getaddresses
 from urllib.parse import urlsplit
@@ -29,44 +28,6 @@ MAX_URL_LABEL_LENGTH = 32
 # PyPI refuses the package, which is then published to a private index like this one.
 PRIVATE_CLASSIFIER_PREFIX = "Private ::"
 
-# Form field -> packaging raw key, for fields that hold one value.
-_SINGLE_FIELDS = {
-    "metadata_version": "metadata_version",
-    "name": "name",
-    "version": "version",
-    "summary": "summary",
-    "description": "description",
-    "description_content_type": "description_content_type",
-    "keywords": "keywords",
-    "home_page": "home_page",
-    "download_url": "download_url",
-    "author": "author",
-    "author_email": "author_email",
-    "maintainer": "maintainer",
-    "maintainer_email": "maintainer_email",
-    "license": "license",
-    "license_expression": "license_expression",
-    "requires_python": "requires_python",
-}
-# Form field -> packaging raw key, for repeated fields (one value per form part).
-_MULTI_FIELDS = {
-    "classifiers": "classifiers",
-    "platform": "platforms",
-    "supported_platform": "supported_platforms",
-    "requires_dist": "requires_dist",
-    "provides_dist": "provides_dist",
-    "obsoletes_dist": "obsoletes_dist",
-    "requires_external": "requires_external",
-    "provides_extra": "provides_extra",
-    "requires": "requires",
-    "provides": "provides",
-    "obsoletes": "obsoletes",
-    "dynamic": "dynamic",
-    "license_file": "license_files",
-    "import_name": "import_names",
-    "import_namespace": "import_namespaces",
-    "project_urls": "project_urls",
-}
 _FIELD_PRIORITY = ("metadata-version", "name", "version")
 # Lengths of the columns these values are stored in (as normalized).
 _MAX_LENGTHS = {
@@ -121,45 +82,16 @@ def _reject(message: str, *, url: str = SPEC_URL):
     raise UploadRejected(f"{message} See {url} for more information.")
 
 
-def _clean(value: str) -> str | None:
-    """PyPI: NUL becomes the text \\x00, an empty value is absent, UNKNOWN is deleted."""
-    value = value.replace("\x00", "\\x00")
-    if not value.strip() or value.strip() == "UNKNOWN":
-        return None
-    return value
-
-
-def raw_from_form(form: Mapping[str, list[str]]) -> dict:
-    """packaging's RawMetadata from the upload form's fields (each a list of values)."""
-    raw: dict = {}
-    for form_key, raw_key in _SINGLE_FIELDS.items():
-        values = [v for v in (_clean(v) for v in form.get(form_key, [])) if v is not None]
-        if len(values) > 1:
-            raise UploadRejected(f"'{form_key}' has invalid data.")
-        if values:
-            raw[raw_key] = values[0]
-    if "keywords" in raw:
-        raw["keywords"] = [k.strip() for k in raw["keywords"].split(",") if k.strip()]
-    for form_key, raw_key in _MULTI_FIELDS.items():
-        values = [v for v in (_clean(v) for v in form.get(form_key, [])) if v is not None]
-        if values:
-            raw[raw_key] = values
-    if "project_urls" in raw:
-        raw["project_urls"] = _project_urls(raw["project_urls"])
-    return raw
-
-
 def raw_from_core_metadata(data: bytes) -> dict:
     """packaging's RawMetadata from a METADATA / PKG-INFO file (importdists)."""
     raw, _unparsed = parse_email(data)
     return dict(raw)
 
 
-def _project_urls(entries: list[str]) -> dict[str, str]:
+def _project_urls(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Each (label, url) as sent checked in turn; a repeated label keeps its last url."""
     urls: dict[str, str] = {}
-    for entry in entries:
-        label, _, url = entry.partition(",")
-        label, url = label.strip(), url.strip()
+    for label, url in pairs:
         if not label:
             _reject("Must have a label.")
         if len(label) > MAX_URL_LABEL_LENGTH:
@@ -194,8 +126,11 @@ def _first_error(group: ExceptionGroup) -> InvalidMetadata:
 
 
 def check_metadata(raw: dict) -> UploadMetadata:
-    """Validate raw core metadata; raise UploadRejected with the first problem
-    (metadata-version, name and version first, then fields alphabetically)."""
+    """Validate raw core metadata (packaging's RawMetadata, ``project_urls`` as
+    (label, url) pairs); raise UploadRejected with the first problem (project URLs,
+    then metadata-version, name and version, then fields alphabetically)."""
+    if "project_urls" in raw:
+        raw = {**raw, "project_urls": _project_urls(raw["project_urls"])}
     metadata_version = raw.get("metadata_version")
     if metadata_version is not None and metadata_version not in METADATA_VERSIONS:
         _reject(f"'{metadata_version}' is not a valid metadata version.")
@@ -300,22 +235,3 @@ def metadata_name_and_version(data: bytes) -> tuple[str | None, Version | None]:
     except ValueError:
         version = None
     return raw.get("name"), version
-
-
-def form_from_raw(raw: dict) -> dict[str, list[str]]:
-    """The upload form twine would send for this raw metadata (used by importdists,
-    so that imported files go through exactly the upload's checks)."""
-    form: dict[str, list[str]] = {}
-    for form_key, raw_key in _SINGLE_FIELDS.items():
-        value = raw.get(raw_key)
-        if value is None:
-            continue
-        form[form_key] = [", ".join(value) if isinstance(value, list) else value]
-    for form_key, raw_key in _MULTI_FIELDS.items():
-        value = raw.get(raw_key)
-        if not value:
-            continue
-        if isinstance(value, dict):
-            value = [f"{label}, {url}" for label, url in value.items()]
-        form[form_key] = list(value)
-    return form

@@ -11,9 +11,9 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from packaging.utils import canonicalize_version
-from packaging.version import Version
 
 from packages.names import normalize_name, ultranormalize_name
+from packages.versions import is_prerelease
 
 
 class ProjectStatus(models.TextChoices):
@@ -126,7 +126,8 @@ class Release(models.Model):
     def save(self, *args, **kwargs):
         # PEP 440 canonical form as PyPI keeps it: "1.0.0", "1.0" and "1" are one release.
         self.canonical_version = canonicalize_version(self.version)
-        self.is_prerelease = Version(self.version).is_prerelease
+        # PyPI's rule (its database trigger), not PEP 440's: 1.0+cpu is a pre-release.
+        self.is_prerelease = is_prerelease(self.version)
         super().save(*args, **kwargs)
 
     def __str__(self):

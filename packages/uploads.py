@@ -1,19 +1,16 @@
 """Accepting a distribution upload: the checks, the storage, the rows.
 
 ``accept_upload()`` reads top to bottom as PyPI's checklist (see
-the team spec shared/spec/upload-api.md §4): form, metadata, project and permission,
+the team spec shared/spec/upload-api.md §4): metadata, project and permission,
 filename, size, digests, duplicates, policies, archive; then the file is stored
-and, in one transaction, the rows and journal entries are written. Every refusal
-is an UploadRejected (or Forbidden) carrying the one-line reason twine prints;
-nothing is left behind by a refused or failed upload."""
+and, in one transaction, the rows and journal entries are written. It takes typed
+values (``UploadRequest``): twine's form is read by legacy.forms.UploadForm. Every
+refusal is an UploadRejected (or Forbidden) carrying the one-line reason twine
+prints; nothing is left behind by a refused or failed upload."""
 
 import hashlib
 import hmac
 import io
-import json
-import re
-import sys
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import BinaryIO
@@ -22,8 +19,6 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
-from packaging.utils import canonicalize_version
-from packaging.version import Version
 
 from packages.archives import check_archive
 from packages.caching import purge_project_after_commit
@@ -31,18 +26,14 @@ from packages.descriptions import check_description_renders
 from packages.errors import Forbidden, UploadRejected
 from packages.filenames import check_filename
 from packages.journal import record_journal_entry
-from packages.metadata import UploadMetadata, check_metadata, raw_from_form
-from packages.models import (
-    File,
-    Filename,
-    PackageType,
-    ProhibitedProjectName,
-    Project,
-    ProjectStatus,
-    Release,
-    RoleName,
+from packages.metadata import UploadMetadata, check_metadata
+from packages.models import File, Filename, PackageType, Project, ProjectStatus, Release, RoleName
+from packages.names import (
+    check_new_project_name,
+    check_not_too_similar,
+    normalize_name,
+    ultranormalize_name,
 )
-from packages.names import is_valid_name, normalize_name, ultranormalize_name
 from packages.roles import add_role, can_upload
 from packages.storage import (
     Digests,
@@ -54,14 +45,10 @@ from packages.storage import (
 )
 from packages.tasks import render_description
 from packages.tokens import token_scope_error
+from packages.versions import find_release
 
 ONE_MIB = 1024 * 1024
 ONE_GIB = 1024 * ONE_MIB
-_HEX64 = re.compile(r"^[0-9a-f]{64}$", re.IGNORECASE)
-_HEX32 = re.compile(r"^[0-9a-f]{32}$", re.IGNORECASE)
-_MAX_PYVERSION_LENGTH = File._meta.get_field("python_version").max_length
-# Python's standard library module names are not project names (as on PyPI).
-_STDLIB_NAMES = {normalize_name(name) for name in sys.stdlib_module_names}
 
 
 @dataclass
@@ -73,6 +60,22 @@ class UploadedContent:
     content_type: str = "application/octet-stream"
     # Computed while the bytes arrived (legacy.upload_handlers); else computed here.
     digests: Digests | None = None
+
+
+@dataclass(frozen=True)
+class UploadRequest:
+    """What the client says about its file, typed (legacy.forms.UploadForm reads
+    it from twine's form). ``metadata`` is packaging's RawMetadata as sent, with
+    ``project_urls`` as (label, url) pairs; ``check_metadata`` judges it."""
+
+    filetype: str
+    pyversion: str
+    metadata: dict
+    md5_digest: str = ""
+    sha256_digest: str = ""
+    blake2_256_digest: str = ""
+    comment: str = ""
+    attestations: list | None = None
 
 
 @dataclass
@@ -98,141 +101,7 @@ def _human_size(size: int) -> str:
     return f"{size} bytes"
 
 
-# The form (twine's fields besides the metadata)
-
-
-@dataclass
-class UploadForm:
-    filetype: str
-    pyversion: str
-    md5_digest: str
-    sha256_digest: str
-    blake2_256_digest: str
-    comment: str
-    attestations: list | None
-
-
-def _single(fields: Mapping[str, list[str]], key: str) -> str:
-    values = [v for v in fields.get(key, []) if v.strip()]
-    if len(values) > 1:
-        raise UploadRejected(f"'{key}' has invalid data.")
-    return values[0].strip() if values else ""
-
-
-def _without_nul(fields: Mapping[str, list[str]]) -> dict[str, list[str]]:
-    """NUL characters become the text \\x00 in every field (as PyPI: a database
-    text column cannot hold them)."""
-    return {key: [value.replace("\x00", "\\x00") for value in values]
-            for key, values in fields.items()}
-
-
-def _no_json_constant(name: str):
-    raise ValueError(f"{name} is not JSON")
-
-
-def _storable_json(value) -> bool:
-    """No NUL and no lone surrogate in any string (a JSON column refuses both)."""
-    if isinstance(value, str):
-        return "\x00" not in value and not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
-    if isinstance(value, list):
-        return all(_storable_json(item) for item in value)
-    if isinstance(value, dict):
-        return all(_storable_json(k) and _storable_json(v) for k, v in value.items())
-    return True
-
-
-def check_form(fields: Mapping[str, list[str]]) -> UploadForm:
-    """Protocol version, file type, Python version and digest formats."""
-    protocol = _single(fields, "protocol_version") or "1"
-    if protocol != "1":
-        raise UploadRejected("Unknown protocol version.")
-    filetype = _single(fields, "filetype")
-    if filetype not in PackageType.values:
-        raise UploadRejected("Invalid value for filetype. Error: Use a known file type.")
-    pyversion = _single(fields, "pyversion")
-    if filetype == PackageType.WHEEL and not pyversion:
-        raise UploadRejected(
-            "Invalid value for pyversion. Error: Python version is required for binary "
-            "distribution uploads."
-        )
-    if len(pyversion) > _MAX_PYVERSION_LENGTH:
-        raise UploadRejected(
-            f"Invalid value for pyversion. Error: Field cannot be longer than "
-            f"{_MAX_PYVERSION_LENGTH} characters."
-        )
-    if filetype == PackageType.SDIST:
-        if pyversion not in ("", "source"):
-            raise UploadRejected(
-                "Invalid value for pyversion. Error: Use 'source' as Python version for an "
-                "sdist."
-            )
-        pyversion = "source"
-    md5, sha256, blake2 = (
-        _single(fields, key).lower()
-        for key in ("md5_digest", "sha256_digest", "blake2_256_digest")
-    )
-    for key, value, pattern, label in (
-        ("md5_digest", md5, _HEX32, "MD5"),
-        ("sha256_digest", sha256, _HEX64, "SHA256"),
-        ("blake2_256_digest", blake2, _HEX64, "BLAKE2b-256"),
-    ):
-        if value and not pattern.match(value):
-            raise UploadRejected(
-                f"Invalid value for {key}. Error: Use a valid, hex-encoded, {label} message "
-                "digest."
-            )
-    if not (md5 or sha256 or blake2):
-        raise UploadRejected("Error: Include at least one message digest.")
-    attestations = None
-    if raw_attestations := _single(fields, "attestations"):
-        try:
-            attestations = json.loads(raw_attestations, parse_constant=_no_json_constant)
-            if not _storable_json(attestations):
-                attestations = None
-        except (ValueError, RecursionError):
-            attestations = None
-        if not isinstance(attestations, list):
-            raise UploadRejected(
-                "Invalid attestations supplied during upload: expected a JSON list."
-            )
-    return UploadForm(
-        filetype=filetype,
-        pyversion=pyversion,
-        md5_digest=md5,
-        sha256_digest=sha256,
-        blake2_256_digest=blake2,
-        comment=_single(fields, "comment"),
-        attestations=attestations,
-    )
-
-
 # Project and permission
-
-
-def check_new_project_name(name: str) -> None:
-    """May a first upload create a project called ``name``?"""
-    if not is_valid_name(name):
-        raise UploadRejected(f"The name '{name}' is invalid.")
-    normalized = normalize_name(name)
-    if normalized in _STDLIB_NAMES:
-        raise UploadRejected(
-            f"The name '{name}' isn't allowed (conflict with Python Standard Library module "
-            "name)."
-        )
-    if ProhibitedProjectName.objects.filter(normalized_name=normalized).exists():
-        raise UploadRejected(
-            f"The name '{name}' isn't allowed on this index."
-        )
-    check_not_too_similar(name)
-
-
-def check_not_too_similar(name: str) -> None:
-    """No project whose name folds to the same look-alike form (PyPI's rule)."""
-    similar = Project.objects.filter(ultranormalized_name=ultranormalize_name(name)).first()
-    if similar is not None:
-        raise UploadRejected(
-            f"The name '{name}' is too similar to an existing project '{similar.name}'."
-        )
 
 
 def _lock_new_name(name: str) -> None:
@@ -323,11 +192,11 @@ def check_size(project: Project | None, *, name: str, size: int, total_size: int
         )
 
 
-def check_digests(form: UploadForm, digests: Digests) -> None:
+def check_digests(upload: UploadRequest, digests: Digests) -> None:
     for supplied, actual in (
-        (form.md5_digest, digests.md5),
-        (form.sha256_digest, digests.sha256),
-        (form.blake2_256_digest, digests.blake2_256),
+        (upload.md5_digest, digests.md5),
+        (upload.sha256_digest, digests.sha256),
+        (upload.blake2_256_digest, digests.blake2_256),
     ):
         if supplied and not hmac.compare_digest(supplied, actual):
             raise UploadRejected(
@@ -367,17 +236,6 @@ def check_not_duplicate(filename: str, digests: Digests) -> File | None:
     return None
 
 
-def find_release(project: Project | None, version: str) -> Release | None:
-    """The release matching ``version`` canonically (1.0 is 1.0.0)."""
-    if project is None:
-        return None
-    return (
-        Release.objects.filter(project=project)
-        .filter(canonical_version__in={canonicalize_version(version), version})
-        .first()
-    )
-
-
 def check_release_policies(release: Release | None, *, filetype: str) -> None:
     """PyPI's policies, off by default on a private index (see settings)."""
     if release is None:
@@ -400,7 +258,7 @@ def check_release_policies(release: Release | None, *, filetype: str) -> None:
 
 def accept_upload(
     *,
-    fields: Mapping[str, list[str]],
+    upload: UploadRequest,
     content: UploadedContent | None,
     uploader,
     token=None,
@@ -408,11 +266,8 @@ def accept_upload(
 ) -> UploadResult:
     """Validate, store and record one distribution file; see the module docstring.
 
-    ``fields`` is the upload form (each key a list of values, as twine sends them).
     With ``purge=False`` the caller purges caches itself (importdists batches them)."""
-    fields = _without_nul(fields)
-    form = check_form(fields)
-    meta = check_metadata(raw_from_form(fields))
+    meta = check_metadata(upload.metadata)
     if content is None:
         raise UploadRejected("Upload payload does not have a file.")
 
@@ -420,12 +275,12 @@ def accept_upload(
     if project is None:
         check_new_project_name(meta.name)
     check_may_upload(project, name=meta.name, uploader=uploader, token=token)
-    release = find_release(project, meta.version)
+    release = find_release(project, meta.version) if project is not None else None
     if release is None:
         check_description_renders(meta.description, meta.description_content_type)
 
     filename = content.filename
-    check_filename(filename, filetype=form.filetype, project_name=meta.name, version=meta.version)
+    check_filename(filename, filetype=upload.filetype, project_name=meta.name, version=meta.version)
     # An image is not a distribution (PyPI's check). A missing part type is fine:
     # uv publish sends none.
     if content.content_type.startswith("image/"):
@@ -437,24 +292,24 @@ def accept_upload(
         project, name=meta.name, size=digests.size,
         total_size=project.total_size if project else 0,
     )
-    check_digests(form, digests)
+    check_digests(upload, digests)
     if (existing := check_not_duplicate(filename, digests)) is not None:
         return UploadResult(project=project, file=existing, created=False)
-    check_release_policies(release, filetype=form.filetype)
+    check_release_policies(release, filetype=upload.filetype)
     archive = check_archive(
-        content.file, filename, filetype=form.filetype, name=meta.name,
+        content.file, filename, filetype=upload.filetype, name=meta.name,
         version=meta.version, max_ratio=settings.INDEX_MAX_COMPRESSION_RATIO,
     )
 
     path = distribution_path(digests.blake2_256, filename)
-    wheel_metadata = archive.metadata if form.filetype == PackageType.WHEEL else None
+    wheel_metadata = archive.metadata if upload.filetype == PackageType.WHEEL else None
     with removed_on_failure() as stored:
         _store(path, content.file, stored)
         if wheel_metadata is not None:
             _store(f"{path}.metadata", io.BytesIO(wheel_metadata), stored)
         try:
             return _record_upload(
-                meta, form, filename=filename, path=path, digests=digests,
+                meta, upload, filename=filename, path=path, digests=digests,
                 wheel_metadata=wheel_metadata, uploader=uploader, token=token, purge=purge,
             )
         except _AlreadyRecorded as identical:
@@ -478,7 +333,7 @@ class _AlreadyRecorded(Exception):
 
 
 def _record_upload(
-    meta: UploadMetadata, form: UploadForm, *, filename: str, path: str, digests: Digests,
+    meta: UploadMetadata, upload: UploadRequest, *, filename: str, path: str, digests: Digests,
     wheel_metadata: bytes | None, uploader, token, purge: bool,
 ) -> UploadResult:
     """Rows and journal entries, all or nothing; the file is already in storage."""
@@ -494,11 +349,7 @@ def _record_upload(
         new_release = release is None
         if new_release:
             release = Release.objects.create(
-                project=project,
-                canonical_version=canonicalize_version(meta.version),
-                is_prerelease=Version(meta.version).is_prerelease,
-                uploader=uploader,
-                **meta.release_fields(),
+                project=project, uploader=uploader, **meta.release_fields()
             )
             record_journal_entry(project, "new release", version=release.version, by=uploader)
         try:
@@ -507,8 +358,8 @@ def _record_upload(
                 file = File.objects.create(
                     release=release,
                     filename=filename,
-                    packagetype=form.filetype,
-                    python_version=form.pyversion,
+                    packagetype=upload.filetype,
+                    python_version=upload.pyversion,
                     requires_python=release.requires_python,
                     size=digests.size,
                     md5_digest=digests.md5,
@@ -516,12 +367,12 @@ def _record_upload(
                     blake2_256_digest=digests.blake2_256,
                     path=path,
                     uploader=uploader,
-                    comment_text=form.comment,
+                    comment_text=upload.comment,
                     metadata_sha256=hashlib.sha256(wheel_metadata).hexdigest()
                     if wheel_metadata is not None else "",
                     metadata_blake2_256=hashlib.blake2b(wheel_metadata, digest_size=32).hexdigest()
                     if wheel_metadata is not None else "",
-                    attestations=form.attestations,
+                    attestations=upload.attestations,
                 )
         except IntegrityError:
             # A concurrent upload of the same filename (or bytes) committed first.
@@ -531,7 +382,7 @@ def _record_upload(
             raise
         Project.objects.filter(pk=project.pk).update(total_size=F("total_size") + digests.size)
         record_journal_entry(
-            project, f"add {form.pyversion} file {filename}", version=release.version,
+            project, f"add {upload.pyversion} file {filename}", version=release.version,
             by=uploader,
         )
         if new_release:

@@ -13,11 +13,12 @@ import trove_classifiers
 from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Q, TextField
 from django.db.models.functions import Cast
-from packaging.version import InvalidVersion, Version
 
 from packages.models import File, JournalEntry, Project, ProjectStatus, Release, Role
 from packages.names import normalize_name
 from packages.queries import find_visible_project, visible_projects
+from packages.versions import find_release as find_project_release
+from packages.versions import latest_release, sort_releases
 
 # PyPI answers at most this many journal rows per call; clients page by serial.
 CHANGELOG_PAGE_SIZE = 50_000
@@ -125,37 +126,25 @@ def releases_with_classifiers(classifiers: list[str]) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-def _version_key(version: str):
-    try:
-        return (1, Version(version))
-    except InvalidVersion:
-        return (0, version)
-
-
 # What ordering releases and choosing the latest needs: never the descriptions.
-_ORDERING_FIELDS = ("id", "project_id", "version", "yanked", "is_prerelease")
+_ORDERING_FIELDS = ("id", "project_id", "version", "yanked")
 
 
 def releases_in_order(project) -> list[Release]:
     """A project's releases in ascending version order; the index of a release in
     this list is PyPI's ``_pypi_ordering``. Only the fields ordering needs are loaded."""
-    releases = project.releases.only(*_ORDERING_FIELDS)
-    return sorted(releases, key=lambda r: _version_key(r.version))
+    return sort_releases(project.releases.only(*_ORDERING_FIELDS))
 
 
 def find_release(name: str, version: str):
     """(release, _pypi_ordering) for a visible project's release whose version is
     exactly ``version`` (``1.0`` is not ``1.0.0``), or (None, None)."""
     project = find_visible_project(name)
-    if project is None:
+    release = find_project_release(project, version) if project is not None else None
+    if release is None or release.version != version:
         return None, None
     ordered = releases_in_order(project)
-    for ordering, release in enumerate(ordered):
-        if release.version == version:
-            release = Release.objects.get(pk=release.pk)
-            release.project = project
-            return release, ordering
-    return None, None
+    return release, next(i for i, r in enumerate(ordered) if r.pk == release.pk)
 
 
 def release_files(name: str, version: str) -> list[File]:
@@ -169,12 +158,9 @@ def release_files(name: str, version: str) -> list[File]:
 
 
 def newest_release(releases: list[Release]) -> Release | None:
-    """PyPI's "latest version" from releases in ascending order: the newest
-    non-yanked final, else the newest non-yanked pre-release."""
-    candidates = [r for r in releases if not r.yanked]
-    finals = [r for r in candidates if not r.is_prerelease]
-    pool = finals or candidates
-    return pool[-1] if pool else None
+    """PyPI's "latest version" for XML-RPC: packages.versions' latest among the
+    non-yanked releases (never a yanked one, unlike the JSON API)."""
+    return latest_release(r for r in releases if not r.yanked)
 
 
 _TROVE_ORDER = {c: i for i, c in enumerate(trove_classifiers.sorted_classifiers)}
@@ -304,7 +290,7 @@ def search_projects(spec: dict[str, list[str]], operator: str) -> list[dict]:
         by_project.setdefault(release.project_id, []).append(release)
     hits = []
     for project_releases in by_project.values():
-        ordered = sorted(project_releases, key=lambda r: _version_key(r.version))
+        ordered = sort_releases(project_releases)
         document = newest_release(ordered)
         fields = set(matched.get(document.pk, ())) if document is not None else set()
         if "platform" in fields and not _platform_matches(document, spec["platform"]):

@@ -5,7 +5,10 @@ import base64
 import hashlib
 import uuid
 
-from packages.metadata import form_from_raw, raw_from_core_metadata
+from django.utils.datastructures import MultiValueDict
+
+from legacy.forms import UploadForm, fields_from_metadata
+from packages.metadata import raw_from_core_metadata
 from packages.models import File, Filename, Project, Release
 from packages.storage import distributions_storage
 from tests.dists import make_sdist, make_wheel
@@ -14,7 +17,7 @@ from tests.dists import make_sdist, make_wheel
 def twine_fields(filename: str, content: bytes, metadata: str, **overrides) -> list:
     """The form fields twine 7 sends for a distribution, as (name, value) pairs;
     ``overrides`` replace fields (None removes one)."""
-    form = form_from_raw(raw_from_core_metadata(metadata.encode()))
+    form = fields_from_metadata(raw_from_core_metadata(metadata.encode()))
     is_wheel = filename.endswith(".whl")
     base = {
         ":action": ["file_upload"],
@@ -31,6 +34,16 @@ def twine_fields(filename: str, content: bytes, metadata: str, **overrides) -> l
         else:
             base[key] = value if isinstance(value, list) else [value]
     return [(key, value) for key, values in base.items() for value in values]
+
+
+def upload_request(filename: str, content: bytes, metadata: str, **overrides):
+    """The typed request the upload form hands to accept_upload for these fields."""
+    fields = MultiValueDict()
+    for key, value in twine_fields(filename, content, metadata, **overrides):
+        fields.appendlist(key, value)
+    form = UploadForm(fields)
+    assert form.is_valid(), form.refusal()
+    return form.upload_request()
 
 
 def encode_multipart(fields: list, files: list) -> tuple[bytes, str]:

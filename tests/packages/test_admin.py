@@ -1,14 +1,17 @@
 """The admin as curators use it: through the real admin views and forms."""
 
+import html
 import re
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
+from packages.errors import UploadRejected
 from packages.models import ApiToken, File, JournalEntry, Project, Release, Role
 from packages.tokens import find_active_token
-from tests.factories import create_user, publish
+from tests.factories import create_project, create_user, publish
+from tests.packages.test_uploads import upload
 
 
 @pytest.fixture
@@ -50,6 +53,27 @@ def test_admin_refuses_a_name_that_normalizes_to_an_existing_project(admin_clien
     assert response.status_code == 200
     assert "already exists" in response.content.decode()
     assert Project.objects.count() == 1
+
+
+@pytest.mark.parametrize(("name", "reason"), [
+    ("asyncio", "conflict with Python Standard Library module name"),
+    ("f00-bar", "too similar to an existing project 'foobar'"),
+])
+def test_admin_refuses_a_name_an_upload_refuses_with_the_same_message(
+    admin_client, name, reason
+):
+    create_project("foobar")
+    with pytest.raises(UploadRejected) as upload_refusal:
+        upload(create_user("alice"), name)
+    data = {"name": name, "status": "active", **_inline_management("roles"),
+            **_inline_management("releases")}
+
+    response = admin_client.post(reverse("admin:packages_project_add"), data)
+
+    assert response.status_code == 200
+    assert reason in upload_refusal.value.message
+    assert html.escape(upload_refusal.value.message) in response.content.decode()
+    assert list(Project.objects.values_list("name", flat=True)) == ["foobar"]
 
 
 def test_admin_creates_a_token_shown_once(admin_client):

@@ -127,6 +127,28 @@ def test_same_filename_with_other_content_is_refused(tmp_path):
     assert output.splitlines()[-1] == "imported 0, skipped 0, refused 1"
 
 
+def test_names_an_upload_refuses_are_refused_with_its_message(tmp_path):
+    create_user("importer")
+    create_project("foobar")
+    for name in ("asyncio", "f00-bar"):
+        filename, content, _ = make_wheel(name, "1.0")
+        write(tmp_path / "incoming", filename, content)
+
+    output = run(str(tmp_path / "incoming"), "--owner", "importer")
+
+    assert ("refused", "The name 'asyncio' isn't allowed (conflict with Python Standard "
+            "Library module name).") in _refusals(output)
+    assert ("refused", "The name 'f00-bar' is too similar to an existing project 'foobar'.") in (
+        _refusals(output))
+    assert output.splitlines()[-1] == "imported 0, skipped 0, refused 2"
+    assert list(Project.objects.values_list("name", flat=True)) == ["foobar"]
+
+
+def _refusals(output: str) -> list[tuple[str, str]]:
+    return [("refused", line.split(": ", 1)[1]) for line in output.splitlines()
+            if line.startswith("refused ")]
+
+
 def test_unknown_owner_is_an_error(tmp_path):
     with pytest.raises(CommandError, match="No user named 'nobody'"):
         run(str(tmp_path), "--owner", "nobody")

@@ -19,7 +19,7 @@ from packages.tokens import create_token
 from packages.uploads import UploadedContent, accept_upload
 from tests.dists import make_wheel
 from tests.factories import create_user
-from tests.legacy.upload_forms import post_upload, twine_fields
+from tests.legacy.upload_forms import post_upload, upload_request
 
 pytestmark = pytest.mark.django_db
 BUCKET = "indexsite-test"
@@ -133,9 +133,7 @@ def test_failed_transaction_removes_the_objects_it_stored(bucket):
     objects (the file and its .metadata) from the bucket."""
     alice = create_user("alice")
     filename, content, metadata = make_wheel("hello", "1.0")
-    fields = {}
-    for key, value in twine_fields(filename, content, metadata):
-        fields.setdefault(key, []).append(value)
+    request = upload_request(filename, content, metadata)
     stored_before_failure = []
 
     def fail(sender, instance, **kwargs):
@@ -145,7 +143,7 @@ def test_failed_transaction_removes_the_objects_it_stored(bucket):
     pre_save.connect(fail, sender=File)
     try:
         with pytest.raises(RuntimeError):
-            accept_upload(fields=fields, content=UploadedContent(filename, io.BytesIO(content)),
+            accept_upload(upload=request, content=UploadedContent(filename, io.BytesIO(content)),
                           uploader=alice)
     finally:
         pre_save.disconnect(fail, sender=File)

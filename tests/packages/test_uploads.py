@@ -1,6 +1,7 @@
 """packages.uploads.accept_upload(): the domain operation behind POST /legacy/ and
 importdists, called directly."""
 
+import hashlib
 import io
 import threading
 import time
@@ -16,20 +17,19 @@ from packages.models import File, Filename, JournalEntry, Project, Release, Role
 from packages.storage import Digests
 from packages.uploads import (
     UploadedContent,
+    UploadRequest,
     accept_upload,
     ensure_project,
     same_name_or_content,
 )
 from tests.dists import core_metadata, make_sdist, make_wheel
 from tests.factories import create_project, create_user
-from tests.legacy.upload_forms import stored_paths, twine_fields
+from tests.legacy.upload_forms import stored_paths, upload_request
 
 
-def fields_and_content(filename, content, metadata, **overrides):
-    fields: dict[str, list[str]] = {}
-    for key, value in twine_fields(filename, content, metadata, **overrides):
-        fields.setdefault(key, []).append(value)
-    return fields, UploadedContent(filename=filename, file=io.BytesIO(content))
+def request_and_content(filename, content, metadata, **overrides):
+    return (upload_request(filename, content, metadata, **overrides),
+            UploadedContent(filename=filename, file=io.BytesIO(content)))
 
 
 def upload(user, name="hello", version="1.0", *, sdist=False, token=None):
@@ -38,8 +38,8 @@ def upload(user, name="hello", version="1.0", *, sdist=False, token=None):
         metadata = core_metadata(name, version)
     else:
         filename, content, metadata = make_wheel(name, version)
-    fields, uploaded = fields_and_content(filename, content, metadata)
-    return accept_upload(fields=fields, content=uploaded, uploader=user, token=token)
+    request, uploaded = request_and_content(filename, content, metadata)
+    return accept_upload(upload=request, content=uploaded, uploader=user, token=token)
 
 
 @pytest.mark.django_db
@@ -51,6 +51,25 @@ def test_returns_the_new_file_and_its_project():
     assert result.created
     assert result.file.filename == "hello-1.0-py3-none-any.whl"
     assert result.project.name == "hello"
+
+
+@pytest.mark.django_db
+def test_takes_typed_values_from_any_caller_not_a_form():
+    filename, content, _ = make_wheel("hello", "1.0")
+    request = UploadRequest(
+        filetype="bdist_wheel", pyversion="py3",
+        metadata={"metadata_version": "2.4", "name": "hello", "version": "1.0",
+                  "classifiers": ["Typing :: Typed"],
+                  "project_urls": [("Home", "https://example.com")]},
+        sha256_digest=hashlib.sha256(content).hexdigest(),
+    )
+
+    result = accept_upload(upload=request, content=UploadedContent(filename, io.BytesIO(content)),
+                           uploader=create_user("alice"))
+
+    release = result.file.release
+    assert (release.classifiers, release.project_urls) == (
+        ["Typing :: Typed"], ["Home, https://example.com"])
 
 
 @pytest.mark.django_db
@@ -221,8 +240,8 @@ def test_policies_off_by_default_allow_old_releases_and_several_sdists(settings)
     upload(alice, sdist=True)
     Release.objects.update(created=timezone.now() - timedelta(days=400))
     filename, content = make_sdist("hello", "1.0.0")
-    fields, uploaded = fields_and_content(filename, content, core_metadata("hello", "1.0.0"))
-    result = accept_upload(fields=fields, content=uploaded, uploader=alice)
+    request, uploaded = request_and_content(filename, content, core_metadata("hello", "1.0.0"))
+    result = accept_upload(upload=request, content=uploaded, uploader=alice)
 
     assert result.created and result.file.release.files.count() == 2
 
@@ -248,9 +267,9 @@ def test_one_sdist_policy_refuses_a_second_sdist_when_set(settings):
     alice = create_user("alice")
     upload(alice, sdist=True)
     filename, content = make_sdist("hello", "1.0.0")
-    fields, uploaded = fields_and_content(filename, content, core_metadata("hello", "1.0.0"))
+    request, uploaded = request_and_content(filename, content, core_metadata("hello", "1.0.0"))
     with pytest.raises(UploadRejected) as error:
-        accept_upload(fields=fields, content=uploaded, uploader=alice)
+        accept_upload(upload=request, content=uploaded, uploader=alice)
 
     assert error.value.message == "Only one sdist may be uploaded per release."
 

@@ -2,11 +2,10 @@
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
-from packaging.utils import canonicalize_version
-from packaging.version import InvalidVersion, Version
 
 from packages.models import Project, Release
 from packages.names import normalize_name
+from packages.versions import find_release
 
 
 def get_user(username: str):
@@ -25,11 +24,7 @@ def get_project(name: str) -> Project:
 
 def get_release(project_name: str, version: str) -> Release:
     project = get_project(project_name)
-    try:
-        canonical = canonicalize_version(Version(version))
-    except InvalidVersion:
-        raise CommandError(f"Invalid version: {version}") from None
-    release = Release.objects.filter(project=project, canonical_version=canonical).first()
+    release = find_release(project, version)
     if release is None:
         raise CommandError(f"Unknown version {version} of {project.name}")
     return release

@@ -4,8 +4,8 @@ Imports every wheel and sdist found under the given folders (a pypiserver
 package folder, a ``pip download`` folder, a bandersnatch mirror's
 ``packages/``) through the very upload path: the same checks, the same storage,
 the same rows and journal entries; new projects are owned by USERNAME. The
-metadata comes from the distribution itself (METADATA / PKG-INFO) where twine
-would send it as form fields.
+metadata comes from the distribution itself (METADATA / PKG-INFO), sent through
+the upload's own form (legacy.forms) as twine would send it.
 
 For speed, files are imported in batches sharing one transaction, and caches
 are purged once per batch; every file is still validated on its own."""
@@ -18,11 +18,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.datastructures import MultiValueDict
 
+from legacy.forms import UploadForm, fields_from_metadata
 from packages.archives import inspect_archive
 from packages.caching import keys_for_project, purge_after_commit
 from packages.errors import DomainError
-from packages.metadata import form_from_raw, raw_from_core_metadata
+from packages.metadata import raw_from_core_metadata
 from packages.models import File, PackageType
 from packages.storage import delete_stored, hash_fileobj
 from packages.uploads import UploadedContent, accept_upload
@@ -69,7 +71,7 @@ def upload_fields(path: Path, fileobj, digests) -> dict[str, list[str]]:
     }
     if filetype in PackageType.values:
         contents = inspect_archive(fileobj, filename, filetype=filetype, max_ratio=_max_ratio())
-        fields.update(form_from_raw(raw_from_core_metadata(contents.metadata)))
+        fields.update(fields_from_metadata(raw_from_core_metadata(contents.metadata)))
     return fields
 
 
@@ -171,9 +173,11 @@ class Command(BaseCommand):
                     existing = File.objects.filter(filename=path.name).first()
                     if existing is not None and existing.sha256_digest == digests.sha256:
                         return "skipped", None, None
-                fields = upload_fields(path, fileobj, digests)
+                form = UploadForm(MultiValueDict(upload_fields(path, fileobj, digests)))
+                if not form.is_valid():
+                    return "refused", form.refusal()[1], None
                 result = accept_upload(
-                    fields=fields,
+                    upload=form.upload_request(),
                     content=UploadedContent(filename=path.name, file=fileobj, digests=digests),
                     uploader=user,
                     purge=False,
