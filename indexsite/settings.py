@@ -231,6 +231,26 @@ INDEX_TRUSTED_PROXY_HOPS = env_int("INDEX_TRUSTED_PROXY_HOPS", 0)
 # A CDN/Varnish in front: purges go to this URL (PURGE with an xkey header); empty = none.
 INDEX_CDN_PURGE_URL = env_str("INDEX_CDN_PURGE_URL", "")
 
+# The upstream proxy (packages/upstream; shared/spec/upstream.md). None by default: the
+# embedded default works offline. INDEX_UPSTREAM_URL adds one (e.g. https://pypi.org/simple/).
+INDEX_UPSTREAM_URL = env_str("INDEX_UPSTREAM_URL", "")
+# "open": every upstream project; "approval": curators approve each project first.
+INDEX_UPSTREAM_MODE = env_str("INDEX_UPSTREAM_MODE", "open")
+if INDEX_UPSTREAM_MODE not in {"open", "approval"}:
+    raise ImproperlyConfigured("INDEX_UPSTREAM_MODE must be 'open' or 'approval'")
+# Minimum age (seconds, from the upstream's upload-time) before an upstream file is listed; 0 = off.
+INDEX_UPSTREAM_COOLDOWN = env_int("INDEX_UPSTREAM_COOLDOWN", 0)
+# Kept pages are revalidated (If-None-Match/If-Modified-Since) after this many seconds.
+INDEX_UPSTREAM_REVALIDATE = env_int("INDEX_UPSTREAM_REVALIDATE", 600)
+# While an upstream fails, kept pages are served up to this age in seconds (0 = any age).
+INDEX_UPSTREAM_MAX_STALE = env_int("INDEX_UPSTREAM_MAX_STALE", 0)
+# The longest a request waits for an upstream: connect, whole page, first byte of a file.
+INDEX_UPSTREAM_TIMEOUT = env_int("INDEX_UPSTREAM_TIMEOUT", 20)
+# Upstream pages larger than this are refused (502), read in a streaming way.
+INDEX_UPSTREAM_MAX_PAGE_BYTES = env_int("INDEX_UPSTREAM_MAX_PAGE_BYTES", 20 * 1024 * 1024)
+# Largest upstream file when its page declares no size.
+INDEX_UPSTREAM_MAX_FILE_BYTES = env_int("INDEX_UPSTREAM_MAX_FILE_BYTES", 4 * 1024 ** 3)
+
 # XML-RPC (names as Warehouse's).
 XMLRPC_RATELIMIT_STRING = env_str("XMLRPC_RATELIMIT_STRING", "3600 per hour")
 XMLRPC_DISABLED_METHODS = env_list("XMLRPC_DISABLED_METHODS", [])

@@ -357,3 +357,4 @@ class ProhibitedProjectNameAdmin(admin.ModelAdmin):
 
 
 from packages import consumers_admin  # noqa: E402,F401
+from packages.upstream import admin as upstream_admin  # noqa: E402,F401

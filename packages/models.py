@@ -357,3 +357,4 @@ class ConsumerBanListVersion(models.Model):
 
     class Meta:
         verbose_name = "consumer ban list version"
+from packages.upstream.models import *  # noqa: E402,F401,F403
