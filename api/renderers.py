@@ -1,17 +1,9 @@
-"""PyPI's ``json-with-newline`` output: compact, keys sorted at every depth, raw
-UTF-8 (no ``\\uXXXX`` escapes), no NaN, and a final newline. ETags are taken
-over these exact bytes, so the encoding must stay byte-stable."""
-
-import json
+"""PyPI's ``json-with-newline`` output as a DRF renderer (the bytes are
+packages.http.pypi_json's; ETags are taken over them)."""
 
 from rest_framework.renderers import BaseRenderer
 
-
-def render_pypi_json(data) -> bytes:
-    text = json.dumps(
-        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-    return (text + "\n").encode("utf-8")
+from packages.http.pypi_json import render_json
 
 
 class PyPIJSONRenderer(BaseRenderer):
@@ -23,4 +15,4 @@ class PyPIJSONRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None:
             return b""
-        return render_pypi_json(data)
+        return render_json(data)

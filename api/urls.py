@@ -1,10 +1,15 @@
-"""Routes of PyPI's JSON API and its OpenAPI document."""
+"""Routes of PyPI's JSON API and its OpenAPI document.
+
+The documents are on the hot path (packages.http.hot_path): one already cached
+is answered before the session/CSRF/auth/messages middleware and DRF."""
 
 from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView
 
 from api.pages import home_page, project_page
-from api.views import ProjectJSONView, ReleaseJSONView
+from api.views import ProjectJSONView, ReleaseJSONView, cached_document_answer
+from packages.http.cors import cors
+from packages.http.hot_path import hot_path
 
 
 class _ProjectJSONSlashView(ProjectJSONView):
@@ -15,12 +20,16 @@ class _ReleaseJSONSlashView(ReleaseJSONView):
     schema = None
 
 
+def _document(view_class):
+    return hot_path(cors(view_class.as_view()), early=cached_document_answer)
+
+
 json_urlpatterns = [
-    path("pypi/<str:name>/json", ProjectJSONView.as_view(), name="json-project"),
-    path("pypi/<str:name>/<str:version>/json", ReleaseJSONView.as_view(), name="json-release"),
+    path("pypi/<str:name>/json", _document(ProjectJSONView), name="json-project"),
+    path("pypi/<str:name>/<str:version>/json", _document(ReleaseJSONView), name="json-release"),
     # PyPI's origin answers the trailing-slash spellings with the same document.
-    path("pypi/<str:name>/json/", _ProjectJSONSlashView.as_view(), {"slash": "/"}),
-    path("pypi/<str:name>/<str:version>/json/", _ReleaseJSONSlashView.as_view(), {"slash": "/"}),
+    path("pypi/<str:name>/json/", _document(_ProjectJSONSlashView), {"slash": "/"}),
+    path("pypi/<str:name>/<str:version>/json/", _document(_ReleaseJSONSlashView), {"slash": "/"}),
 ]
 
 urlpatterns = [

@@ -4,18 +4,16 @@ Each response body is built once per project serial: the rendered bytes and
 their ETag are cached under a key holding the project's ``last_serial`` (see
 api/caching.py), so any journaled change (upload, yank, role change...) makes
 the next request rebuild it. A rebuild costs a fixed number of queries whatever
-the number of releases and files.
+the number of releases and files. A document already cached is answered on the
+hot path (``cached_document_answer``, see api/urls.py), before DRF.
 """
 
-import base64
-import hashlib
-import re
 from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.http import HttpResponse, HttpResponseNotModified, HttpResponsePermanentRedirect
+from django.http import HttpResponsePermanentRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.negotiation import BaseContentNegotiation
@@ -36,15 +34,16 @@ from api.serializers import (
     ReleaseDocumentSerializer,
 )
 from packages.caching import project_key
-from packages.headers import API_CORS_HEADERS
+from packages.http.cache_policy import JSON_DOCUMENT, apply_cache_policy
+from packages.http.conditional import conditional_response, md5_etag
+from packages.http.cors import cors
+from packages.http.errors import not_found
 from packages.models import File, Project, Release, Role
 from packages.names import normalize_name
 from packages.queries import find_simple_project, find_visible_project
 from packages.storage import stored_url
 from packages.versions import find_release, latest_index
 
-CACHE_CONTROL = "max-age=900, public"
-SURROGATE_CONTROL = "max-age=86400, stale-while-revalidate=300, stale-if-error=86400"
 NOT_FOUND_BODY = b'{"message": "Not Found"}'
 
 FILE_COLUMNS = (
@@ -66,17 +65,8 @@ FILE_COLUMNS = (
 )
 
 
-def etag_of(body: bytes) -> str:
-    """PyPI's ETag: base64 of the body's MD5 without padding, quoted (strong)."""
-    digest = hashlib.md5(body, usedforsecurity=False).digest()
-    return '"' + base64.b64encode(digest).decode("ascii").rstrip("=") + '"'
-
-
-def not_found() -> HttpResponse:
-    response = HttpResponse(NOT_FOUND_BODY, status=404, content_type="application/json")
-    for header, value in API_CORS_HEADERS.items():
-        response[header] = value
-    return response
+def json_not_found():
+    return not_found(body=NOT_FOUND_BODY, content_type="application/json")
 
 
 def _file_url_builder():
@@ -145,60 +135,34 @@ def release_document(project, version: str) -> dict | None:
     }
 
 
-def _common_headers(response, normalized_name: str, surrogate_keys) -> None:
-    keys = sorted({*surrogate_keys, project_key(normalized_name)})
-    # With private reads no shared cache may keep a document (as the simple pages).
-    response["Cache-Control"] = (
-        "max-age=900, private" if settings.INDEX_READ_AUTH == "authenticated" else CACHE_CONTROL
+def _cache_headers(response, normalized_name: str, surrogate_keys):
+    return apply_cache_policy(
+        response, JSON_DOCUMENT, [*surrogate_keys, project_key(normalized_name)]
     )
-    response["Surrogate-Control"] = SURROGATE_CONTROL
-    response["Surrogate-Key"] = " ".join(keys)
-    for header, value in API_CORS_HEADERS.items():
-        response[header] = value
 
 
-def document_response(body, etag, *, last_serial, normalized_name, surrogate_keys):
-    """The 200 (or, with ``body`` None, the 304) of a document."""
-    if body is None:
-        response = HttpResponseNotModified()
-    else:
-        response = HttpResponse(body, content_type=PyPIJSONRenderer.media_type)
-        response["Content-Length"] = str(len(body))
-    response["ETag"] = etag
+def document_response(request, body, etag, *, last_serial, normalized_name, surrogate_keys):
+    """The 200 (or the 304) of a document; ``body`` None when already known to be a 304."""
+    response = conditional_response(
+        request, body, etag=etag, content_type=PyPIJSONRenderer.media_type
+    )
     response["X-PyPI-Last-Serial"] = str(last_serial)
     # As XFrameOptionsMiddleware would: the hot path answers before it.
     response["X-Frame-Options"] = "DENY"
-    _common_headers(response, normalized_name, surrogate_keys)
-    return response
+    return _cache_headers(response, normalized_name, surrogate_keys)
 
 
 PROJECT_SURROGATE_KEYS = ("all-legacy-json", "project-legacy-json")
 RELEASE_SURROGATE_KEYS = ("all-legacy-json", "release-legacy-json")
-_DOCUMENT_PATH = re.compile(r"/pypi/([^/]+)/(?:([^/]+)/)?json/?")
 
 
-class CachedDocumentsMiddleware:
-    """The JSON API's hot path: a document already in the cache is answered
-    here, right after read auth (see settings.MIDDLEWARE), with one indexed
-    query (the project row: serial and visibility) and one small cache read,
-    skipping the session/CSRF/auth/messages middleware and DRF's request
-    machinery that these responses never use. The bytes and headers are the
-    view's; anything else (a miss, a redirect, a 404) goes to the view."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        if request.method in ("GET", "HEAD") and request.path_info.startswith("/pypi/"):
-            match = _DOCUMENT_PATH.fullmatch(request.path_info)
-            if match is not None:
-                response = _cached_document_response(request, *match.groups())
-                if response is not None:
-                    return response
-        return self.get_response(request)
-
-
-def _cached_document_response(request, name: str, version: str | None):
+@cors
+def cached_document_answer(request, name: str, version: str | None = None, slash: str = ""):
+    """The hot path (packages.http.hot_path): a document already in the cache is
+    answered with one indexed query (the project row: serial and visibility) and
+    one small cache read, skipping the session/CSRF/auth/messages middleware and
+    DRF's request machinery that these responses never use. The bytes and
+    headers are the view's; None (a miss, a redirect, a 404) goes to the view."""
     if normalize_name(name) != name:
         return None  # the view redirects
     project = find_simple_project(name)
@@ -206,7 +170,7 @@ def _cached_document_response(request, name: str, version: str | None):
         return None
     route = PROJECT_ROUTE if version is None else release_route(version)
     found = find_cached(
-        document_key(project.id, project.last_serial, route), project.id,
+        document_key(project.id, project.last_serial, route), project.normalized_name,
         if_none_match=request.META.get("HTTP_IF_NONE_MATCH", ""),
     )
     if isinstance(found, Miss):
@@ -214,7 +178,8 @@ def _cached_document_response(request, name: str, version: str | None):
         return None
     body, etag = found
     return document_response(
-        body, etag, last_serial=project.last_serial, normalized_name=project.normalized_name,
+        request, body, etag, last_serial=project.last_serial,
+        normalized_name=project.normalized_name,
         surrogate_keys=PROJECT_SURROGATE_KEYS if version is None else RELEASE_SURROGATE_KEYS,
     )
 
@@ -297,8 +262,7 @@ class _PyPIJSONView(APIView):
 
     def _redirect(self, project, path: str):
         response = HttpResponsePermanentRedirect(settings.INDEX_BASE_URL + path)
-        _common_headers(response, project.normalized_name, self.surrogate_keys)
-        return response
+        return _cache_headers(response, project.normalized_name, self.surrogate_keys)
 
     def _serve(self, request, project, route: str, build):
         """The cached body for ``route`` at the project's serial, or a 404."""
@@ -312,20 +276,20 @@ class _PyPIJSONView(APIView):
                 context={"base_url": settings.INDEX_BASE_URL, "file_url": _file_url_builder()},
             )
             body = PyPIJSONRenderer().render(serializer.data)
-            return body, etag_of(body)
+            return body, md5_etag(body)
 
         found = cached_document(
             document_key(project.pk, project.last_serial, route),
-            project_pk=project.pk,
+            normalized_name=project.normalized_name,
             if_none_match=request.headers.get("If-None-Match", ""),
             build=render,
             timeout=_cache_timeout(),
         )
         if found is None:
-            return not_found()
+            return json_not_found()
         body, etag = found
         return document_response(
-            body, etag, last_serial=project.last_serial,
+            request, body, etag, last_serial=project.last_serial,
             normalized_name=project.normalized_name, surrogate_keys=self.surrogate_keys,
         )
 
@@ -343,7 +307,7 @@ class ProjectJSONView(_PyPIJSONView):
     def get(self, request, name: str, slash: str = ""):
         project = _visible_project(request, name)
         if project is None:
-            return not_found()
+            return json_not_found()
         if name != project.normalized_name:
             return self._redirect(project, f"/pypi/{project.normalized_name}/json{slash}")
         return self._serve(request, project, PROJECT_ROUTE, lambda: project_document(project))
@@ -362,7 +326,7 @@ class ReleaseJSONView(_PyPIJSONView):
     def get(self, request, name: str, version: str, slash: str = ""):
         project = _visible_project(request, name)
         if project is None:
-            return not_found()
+            return json_not_found()
         if name != project.normalized_name:
             return self._redirect(
                 project,

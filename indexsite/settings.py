@@ -69,11 +69,10 @@ MIDDLEWARE = [
     "indexsite.middleware.RejectNulMiddleware",
     "packages.consumer_middleware.ConsumerPolicyMiddleware",
     "packages.middleware.ReadAuthMiddleware",
-    # The simple API's hot path: project pages are answered here, skipping the
-    # session/CSRF/auth/messages work below that they never use.
-    "legacy.middleware.SimplePagesMiddleware",
-    # The JSON API's hot path: documents already cached are answered here too.
-    "api.views.CachedDocumentsMiddleware",
+    # The hot path: views their URLconf marks (simple project pages, cached JSON
+    # documents) answer GET/HEAD here, skipping the session/CSRF/auth/messages
+    # work below that they never use.
+    "packages.http.hot_path.HotPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -196,6 +195,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR", "") or None
+
+# Who may create a project by uploading (packages/creation.py): "any" authenticated
+# uploader; "prefix-team", members of the team owning a reserved name or prefix that
+# covers it; "moderated", anyone, but the project stays pending (hidden, not
+# installable) until a curator approves it in the admin.
+INDEX_PROJECT_CREATION = env_str("INDEX_PROJECT_CREATION", "any")
+if INDEX_PROJECT_CREATION not in {"any", "prefix-team", "moderated"}:
+    raise ImproperlyConfigured(
+        "INDEX_PROJECT_CREATION must be 'any', 'prefix-team' or 'moderated'")
 
 # Reads: "public" (default) or "authenticated" (every read needs HTTP Basic).
 INDEX_READ_AUTH = env_str("INDEX_READ_AUTH", "public")

@@ -7,10 +7,9 @@ its user hunting for a token problem, so the answer names the upload URL, in the
 reason phrase that twine prints and in the body."""
 
 from django.conf import settings
-from django.http import HttpResponseForbidden
 from django.views.csrf import csrf_failure as django_csrf_failure
 
-from legacy.upload import reason_phrase
+from packages.http.errors import error_response
 
 # Paths of the browser forms, which keep Django's page (it explains cookies and tokens).
 _BROWSER_FORMS = "/admin/"
@@ -24,6 +23,4 @@ def csrf_failure(request, reason=""):
         "This URL does not accept uploads or other POST requests. Upload with twine "
         f"(--repository-url) or uv publish (--publish-url) to {settings.INDEX_BASE_URL}/legacy/"
     )
-    response = HttpResponseForbidden(message + "\n", content_type="text/plain; charset=utf-8")
-    response.reason_phrase = reason_phrase(message)
-    return response
+    return error_response(403, message)

@@ -27,17 +27,18 @@ from django.http import (
 )
 from django.utils.http import http_date
 
-from packages.headers import request_etag_matches
+from packages.http.cache_policy import (
+    FILE,
+    FILE_PREDICTABLE_REDIRECT,
+    FILE_STORAGE_REDIRECT,
+    apply_cache_policy,
+)
+from packages.http.conditional import client_has
+from packages.http.cors import FILE_CORS_HEADERS, cors
+from packages.http.errors import not_found
 from packages.queries import ServedFile, find_served_file, find_visible_file_path
 from packages.storage import open_stored, stored_url
 
-CACHE_CONTROL = "max-age=365000000, immutable, public"
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "GET, OPTIONS",
-    "Access-Control-Allow-Headers": "Range",
-    "Access-Control-Expose-Headers": "Content-Length, Content-Range, Accept-Ranges",
-}
 CHUNK_SIZE = 256 * 1024
 METADATA_SUFFIX = ".metadata"
 
@@ -54,18 +55,17 @@ def content_type_for(filename: str) -> str:
     return "application/octet-stream"
 
 
+@cors(headers=FILE_CORS_HEADERS)
 def serve(request, path: str):
     """GET/HEAD ``/packages/<path>``; OPTIONS answers a CORS preflight."""
     if request.method == "OPTIONS":
-        response = HttpResponse(status=204)
-        _add_cors(response)
-        return response
+        return HttpResponse(status=204)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD", "OPTIONS"])
     stored_path = "packages/" + path
     served = _lookup(stored_path)
     if served is None:
-        return _not_found()
+        return not_found()
     file, is_metadata = served
     if is_metadata:
         size, digest, content_type = None, file.metadata_sha256, content_type_for(stored_path)
@@ -74,13 +74,10 @@ def serve(request, path: str):
     etag = f'"{digest}"'
 
     if settings.INDEX_STORAGE == "s3":
-        response = HttpResponseRedirect(stored_url(stored_path))
-        # The storage URL may be signed and expire: let clients keep the redirect briefly.
-        response["Cache-Control"] = "max-age=300, private"
-        _add_cors(response)
-        return response
+        return apply_cache_policy(HttpResponseRedirect(stored_url(stored_path)),
+                                  FILE_STORAGE_REDIRECT)
 
-    if request.META.get("HTTP_IF_NONE_MATCH") and request_etag_matches(request, etag):
+    if client_has(request, etag):
         response = HttpResponseNotModified()  # no Content-Type (see legacy.simple)
     elif settings.INDEX_FILES_ACCEL_REDIRECT:
         response = HttpResponse(content_type=content_type)
@@ -90,7 +87,7 @@ def serve(request, path: str):
         try:
             handle = open_stored(stored_path)
         except FileNotFoundError:
-            return _not_found()
+            return not_found()
         if size is None:
             size = handle.size
         response = _file_response(request, handle, size, etag, content_type)
@@ -98,6 +95,7 @@ def serve(request, path: str):
     return response
 
 
+@cors(headers=FILE_CORS_HEADERS)
 def redirect_predictable(request, python_version: str, letter: str, project: str,
                          filename: str):
     """``/packages/<python_version>/<first letter>/<project>/<filename>``: 302 to the
@@ -105,16 +103,13 @@ def redirect_predictable(request, python_version: str, letter: str, project: str
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
     if filename.endswith(".asc"):
-        return _not_found(reason="missing signature file")
+        return not_found(headers={"Reason": "missing signature file"})
     if letter not in (project[:1], project[:1].lower()):
-        return _not_found(reason="Incorrect project bucket")
+        return not_found(headers={"Reason": "Incorrect project bucket"})
     path = find_visible_file_path(project, filename, python_version)
     if path is None:
-        return _not_found(reason="no file found")
-    response = HttpResponseRedirect("/" + quote(path))
-    response["Cache-Control"] = "max-age=604800, public"
-    _add_cors(response)
-    return response
+        return not_found(headers={"Reason": "no file found"})
+    return apply_cache_policy(HttpResponseRedirect("/" + quote(path)), FILE_PREDICTABLE_REDIRECT)
 
 
 def _lookup(stored_path: str) -> tuple[ServedFile, bool] | None:
@@ -132,17 +127,12 @@ def _file_headers(response, file: ServedFile, etag: str, is_metadata: bool) -> N
     headers = response.headers
     headers["ETag"] = etag
     headers["Last-Modified"] = http_date(file.upload_time.timestamp())
-    headers["Cache-Control"] = (
-        CACHE_CONTROL if settings.INDEX_READ_AUTH != "authenticated"
-        else "max-age=365000000, immutable, private"
-    )
+    apply_cache_policy(response, FILE)
     headers["Accept-Ranges"] = "bytes"
     headers["X-PyPI-File-Project"] = file.project
     headers["X-PyPI-File-Version"] = file.version
     headers["X-PyPI-File-Package-Type"] = file.packagetype
     headers["X-PyPI-File-Python-Version"] = file.python_version
-    for header, value in CORS_HEADERS.items():
-        headers[header] = value
 
 
 def _file_response(request, handle, size: int, etag: str, content_type: str):
@@ -220,16 +210,3 @@ class _FileRange:
 
     def close(self):
         self._handle.close()
-
-
-def _not_found(*, reason: str = "") -> HttpResponse:
-    response = HttpResponse(b"404 Not Found", status=404, content_type="text/plain; charset=UTF-8")
-    if reason:
-        response["Reason"] = reason
-    _add_cors(response)
-    return response
-
-
-def _add_cors(response) -> None:
-    for header, value in CORS_HEADERS.items():
-        response.headers[header] = value

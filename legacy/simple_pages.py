@@ -1,11 +1,12 @@
 """Rendering and caching of the simple repository pages (PEP 503/691).
 
 Pages are built by hand (no templates, no serializers): this is the hot path
-pip and uv hit once per requirement. Rendered bytes are cached in Django's cache
-and in a small per-process LRU, keyed by what determines them: the project's
-last journal serial and status (detail) or the index serial (index). A change
-writes a journal entry, so the next request misses and re-renders; nothing has
-to be deleted.
+pip and uv hit once per requirement. Rendered bytes are cached in the shared
+cache and in this process's LRU (packages.http.shared_cache), keyed by what
+determines them: the project's last journal serial and status (detail) or the
+index serial and the ``all-projects`` generation (index). A change writes a
+journal entry, so the next request misses and re-renders; nothing has to be
+deleted.
 
 HTML follows PyPI's template (attribute order and escaping as Jinja's
 autoescape); JSON follows PyPI's renderer (sorted keys, compact, UTF-8, one
@@ -13,24 +14,17 @@ trailing newline), so bodies are byte-stable.
 """
 
 import json
-import logging
-import threading
 import zlib
-from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import UTC
 from urllib.parse import quote
 
-from django.core.cache import cache
-from django.core.signals import setting_changed
-from django.dispatch import receiver
-
 from legacy.negotiation import TEXT_HTML, V1_HTML, V1_JSON
-from packages import caching
+from packages.caching import ALL_PROJECTS
+from packages.http import shared_cache
+from packages.http.pypi_json import render_json
 from packages.queries import SimpleFile, SimpleProject, simple_index_rows, simple_project_files
 from packages.versions import sort_key
-
-logger = logging.getLogger(__name__)
 
 API_VERSION = "1.4"
 # Bump when the rendered bytes change for the same data (part of keys and ETags).
@@ -54,12 +48,6 @@ def file_url(path: str) -> str:
     then follow the host the client used, and credentials given in the index
     URL apply to files too). /packages/ is served by legacy.files."""
     return "/" + quote(path, safe="/+!~@:")
-
-
-def _dumps(data) -> bytes:
-    return (
-        json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
-    ).encode()
 
 
 def _upload_time(value) -> str:
@@ -152,7 +140,7 @@ def _detail_json(project: SimpleProject, files: list[SimpleFile]) -> bytes:
             for f in files
         ],
     }
-    return _dumps(data)
+    return render_json(data)
 
 
 def _detail_token(project: SimpleProject, media_type: str) -> str:
@@ -169,61 +157,20 @@ def detail_etag(project: SimpleProject, media_type: str) -> str:
 
 
 def detail_body(project: SimpleProject, media_type: str) -> bytes:
-    """The rendered page, from the per-process LRU, Django's cache, or rendered."""
+    """The rendered page, from this process's LRU, the shared cache, or rendered."""
     # The name is part of the key because SQLite may reuse ids after a rollback.
     name = f"{zlib.crc32(project.normalized_name.encode()):08x}"
     key = f"simple:d:{project.id}:{name}:{_detail_token(project, media_type)}"
-    body = _local.get(key)
-    if body is None:
-        body = _cache_get(key)
-        if body is None:
-            body = render_detail(project, media_type)
-            _cache_set(key, body)
-        _local.put(key, body)
-    return body
-
-
-# The shared cache only saves work: when it is unreachable pages are rendered
-# (pip keeps installing), and the error is logged.
-
-
-def _cache_get(key: str, default=None):
-    try:
-        return cache.get(key, default)
-    except Exception:
-        logger.warning("cache unavailable, rendering without it", exc_info=True)
-        return default
-
-
-def _cache_set(key: str, value) -> None:
-    try:
-        cache.set(key, value)
-    except Exception:
-        logger.warning("cache unavailable, page not stored", exc_info=True)
+    return shared_cache.cached_body(key, lambda: render_detail(project, media_type))
 
 
 # --- the index ----------------------------------------------------------------
 
 
-_INDEX_GENERATION_KEY = "simple:index-generation"
-
-
 def index_generation() -> int:
     """Bumped by a purge of ``all-projects`` (a change that shows in the index
     without a journal entry, e.g. a curation change), so the index re-renders."""
-    return _cache_get(_INDEX_GENERATION_KEY) or 0
-
-
-def _purge_index(keys: list[str]) -> None:
-    if caching.ALL_PROJECTS in keys:
-        try:
-            cache.incr(_INDEX_GENERATION_KEY)
-        except ValueError:
-            cache.set(_INDEX_GENERATION_KEY, 1, timeout=None)
-
-
-def register_purger() -> None:
-    caching.register_purger(_purge_index)
+    return shared_cache.generation(ALL_PROJECTS) or 0
 
 
 def index_etag(serial: int, generation: int, media_type: str) -> str:
@@ -235,12 +182,7 @@ def index_key(serial: int, generation: int, media_type: str) -> str:
 
 
 def cached_index(key: str) -> bytes | None:
-    body = _local.get(key)
-    if body is None:
-        body = _cache_get(key)
-        if body is not None:
-            _local.put(key, body)
-    return body
+    return shared_cache.find_body(key)
 
 
 def stream_index(key: str, serial: int, media_type: str) -> Iterator[bytes]:
@@ -250,15 +192,13 @@ def stream_index(key: str, serial: int, media_type: str) -> Iterator[bytes]:
     for chunk in _index_chunks(serial, media_type):
         chunks.append(chunk)
         yield chunk
-    body = b"".join(chunks)
-    _cache_set(key, body)
-    _local.put(key, body)
+    shared_cache.keep_body(key, b"".join(chunks))
 
 
 def _index_chunks(serial: int, media_type: str, per_chunk: int = 2000) -> Iterator[bytes]:
     rows = simple_index_rows()
     if media_type == V1_JSON:
-        meta = _dumps({"_last-serial": serial, "api-version": API_VERSION}).rstrip(b"\n")
+        meta = render_json({"_last-serial": serial, "api-version": API_VERSION}).rstrip(b"\n")
         head, sep, tail = '{"meta":' + meta.decode() + ',"projects":[', "", "]}\n"
         buffer = [head]
         for count, (name, _normalized, last_serial) in enumerate(rows, 1):
@@ -282,56 +222,3 @@ def _index_chunks(serial: int, media_type: str, per_chunk: int = 2000) -> Iterat
             buffer = []
     buffer.append("</body>\n</html>\n")
     yield "".join(buffer).encode()
-
-
-# --- per-process LRU --------------------------------------------------------------
-
-
-class _LocalCache:
-    """A small thread-safe LRU of rendered bodies, bounded by total bytes. Safe
-    without invalidation because keys carry the serial: an outdated entry is
-    simply never asked for again and ages out."""
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max_bytes
-        self._data: OrderedDict[str, bytes] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> bytes | None:
-        with self._lock:
-            body = self._data.get(key)
-            if body is not None:
-                self._data.move_to_end(key)
-            return body
-
-    def put(self, key: str, body: bytes) -> None:
-        if len(body) > self.max_bytes // 4:
-            return
-        with self._lock:
-            old = self._data.pop(key, None)
-            if old is not None:
-                self._size -= len(old)
-            self._data[key] = body
-            self._size += len(body)
-            while self._size > self.max_bytes:
-                _, dropped = self._data.popitem(last=False)
-                self._size -= len(dropped)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-            self._size = 0
-
-
-_local = _LocalCache(max_bytes=64 * 1024 * 1024)
-
-
-def clear_local_cache() -> None:
-    _local.clear()
-
-
-@receiver(setting_changed)
-def _settings_changed(**kwargs):
-    # Settings shape the output (storage, base URLs); tests change them per test.
-    clear_local_cache()

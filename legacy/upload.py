@@ -8,7 +8,6 @@ in the HTTP reason phrase (twine without --verbose prints only the status line)
 and in the body (HTTP/2 has no reason phrase)."""
 
 import html
-import json
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -21,39 +20,11 @@ from legacy.upload_handlers import close_uploaded_files, parse_upload_body
 from packages.auth import authenticate_basic, www_authenticate_header
 from packages.auth_throttle import TooManyFailures
 from packages.errors import DomainError
+from packages.http.errors import error_page
 from packages.tokens import TOKEN_USERNAME
 from packages.uploads import accept_upload
 
-_STATUS_TITLES = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-                  404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 410: "Gone",
-                  411: "Length Required", 413: "Payload Too Large", 429: "Too Many Requests"}
 _ALLOW = "GET, HEAD, OPTIONS, POST"
-
-
-def reason_phrase(message: str) -> str:
-    """One line of printable ASCII (a reason phrase cannot carry more)."""
-    line = " ".join(message.split())
-    return "".join(c if 32 <= ord(c) < 127 else "?" for c in line)[:1000]
-
-
-def message_response(request, status: int, message: str) -> HttpResponse:
-    """PyPI's error page: the message in the reason phrase and in the body (HTML,
-    or JSON for clients that ask for it)."""
-    reason = reason_phrase(message)
-    title = _STATUS_TITLES.get(status, "Error")
-    if "application/json" in request.headers.get("Accept", ""):
-        body = json.dumps({"message": message, "code": f"{status} {reason}", "title": title})
-        response = HttpResponse(body, status=status, content_type="application/json")
-    else:
-        escaped = html.escape(message)
-        body = (
-            f"<html>\n <head>\n  <title>{status} {html.escape(reason)}</title>\n </head>\n"
-            f" <body>\n  <h1>{status} {html.escape(title)}</h1>\n  {escaped}<br/><br/>\n"
-            " </body>\n</html>\n"
-        )
-        response = HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
-    response.reason_phrase = reason
-    return response
 
 
 def _info_page() -> HttpResponse:
@@ -79,7 +50,7 @@ def upload(request):
     if request.method == "OPTIONS":
         return _allow(HttpResponse())
     if request.method != "POST":
-        return _allow(message_response(
+        return _allow(error_page(
             request, 405,
             f"Method Not Allowed: {request.method}. Upload with POST (a multipart/form-data "
             "form with :action=file_upload); GET shows how to upload.",
@@ -89,12 +60,12 @@ def upload(request):
             request, allow_password=settings.INDEX_ALLOW_PASSWORD_UPLOAD
         )
     except DomainError as exc:
-        response = message_response(request, exc.status, exc.message)
+        response = error_page(request, exc.status, exc.message)
         if isinstance(exc, TooManyFailures):
             response["Retry-After"] = str(exc.retry_after)
         return response
     if credentials is None:
-        response = message_response(
+        response = error_page(
             request, 401,
             f"Invalid or non-existent authentication information: upload with the username "
             f"{TOKEN_USERNAME} and an API token as the password.",
@@ -105,7 +76,7 @@ def upload(request):
     if not request.META.get("CONTENT_LENGTH") and request.headers.get("Transfer-Encoding"):
         # Django reads a body only as far as its Content-Length: a chunked body would
         # look empty and be answered with the information page, a silent "success".
-        return message_response(
+        return error_page(
             request, 411,
             "Length Required: send the upload with a Content-Length header (chunked "
             "request bodies are not supported).",
@@ -115,24 +86,24 @@ def upload(request):
         try:
             fields, files = parse_upload_body(request)
         except DomainError as exc:  # too large, or not a multipart/form-data form
-            return message_response(request, exc.status, exc.message)
+            return error_page(request, exc.status, exc.message)
         except (MultiPartParserError, RequestDataTooBig, TooManyFieldsSent,
                 TooManyFilesSent) as exc:
-            return message_response(
+            return error_page(
                 request, 400,
                 f"Invalid multipart/form-data request body: {str(exc).rstrip('.')}.",
             )
         form = UploadForm(fields, files, query=request.GET)
         if not form.is_valid():
-            return message_response(request, *form.refusal())
+            return error_page(request, *form.refusal())
         try:
             accept_upload(
                 upload=form.upload_request(), content=form.cleaned_data["content"],
                 uploader=credentials.user, token=credentials.token,
             )
         except DomainError as exc:
-            return message_response(request, exc.status, exc.message)
-        return message_response(request, 200, "OK")
+            return error_page(request, exc.status, exc.message)
+        return error_page(request, 200, "OK")
     finally:
         if files is not None:
             close_uploaded_files(files)

@@ -1,47 +1,33 @@
-"""The Django admin, made for curation. Every change that PyPI journals goes
-through the domain operations (yanking, deletion, roles, curation, tokens), so
-the journal and cache purges are never skipped."""
+"""The Django admin, made for curation: projects, releases and files. Every change
+that PyPI journals goes through the domain operations (yanking, deletion, roles,
+curation, release_states, ownership), each behind a confirmation page listing
+what will change (packages.admin_confirm, packages.admin_plans), so the journal
+and cache purges are never skipped. Tokens and users: admin_accounts; the
+journal and name registries: admin_records; the dashboard: admin_dashboard."""
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
-from django.template.response import TemplateResponse
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import path, reverse
+from django.utils.html import format_html
 
-from packages import curation, deletion, roles, tokens, yanking
+from packages import admin_plans as plans
+from packages import curation, deletion, ownership, roles
+from packages.admin_confirm import ReasonForm, RequiredReasonForm, confirmed_action
+from packages.admin_filters import FrozenFilter, HasYankedFilter, PendingFilter
+from packages.admin_releases import ReadOnlyInline
 from packages.errors import DomainError
-from packages.models import (
-    ApiToken,
-    File,
-    Filename,
-    JournalEntry,
-    ProhibitedProjectName,
-    Project,
-    Release,
-    Role,
-)
-from packages.names import check_new_project_name
-
-
-class ReasonActionForm(ActionForm):
-    reason = forms.CharField(required=False, help_text="Reason (yank, status change)")
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+from packages.models import File, Project, ProjectStatus, Release, Role, RoleName
+from packages.names import check_new_project_name, normalize_name, ultranormalize_name
 
 
 class ReleaseInline(ReadOnlyInline):
     model = Release
-    fields = ("version", "created", "yanked", "yanked_reason", "summary")
+    fields = ("version", "created", "yanked", "yanked_reason", "quarantined", "summary")
     readonly_fields = fields
     ordering = ("-created",)
 
@@ -70,47 +56,131 @@ class ProjectForm(forms.ModelForm):
         return name
 
 
+class TransferForm(forms.Form):
+    user = forms.ModelChoiceField(get_user_model().objects.filter(is_active=True),
+                                  required=False, help_text="The new Owner: a user…")
+    group = forms.ModelChoiceField(Group.objects.all(), required=False, label="Team",
+                                   help_text="…or a team.")
+    keep_as_maintainers = forms.BooleanField(
+        required=False, help_text="Previous owners stay as Maintainers instead of losing "
+                                  "their role.")
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("user") is None) == (data.get("group") is None):
+            raise forms.ValidationError("Choose exactly one user or one team.")
+        return data
+
+
+def _per_project(queryset, link: str, **aggregates):
+    """A correlated subquery per aggregate: evaluated for the page's rows only,
+    in the changelist's one query (no per-row query, no GROUP BY over the table)."""
+    grouped = queryset.filter(**{link: OuterRef("pk")}).order_by().values(link)
+    return {name: Subquery(grouped.annotate(v=agg).values("v")) for name, agg in
+            aggregates.items()}
+
+
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     form = ProjectForm
-    list_display = ("name", "normalized_name", "status", "last_serial", "created", "size_mb")
-    list_filter = ("status", "created")
+    list_display = ("name", "status_shown", "owners", "release_count", "file_count",
+                    "size_mb", "last_upload", "last_serial")
+    list_filter = ("status", PendingFilter, FrozenFilter, HasYankedFilter, "created")
     search_fields = ("name", "normalized_name")
-    readonly_fields = ("normalized_name", "last_serial", "total_size", "created")
+    readonly_fields = ("normalized_name", "last_serial", "total_size", "created", "journal")
     fields = (
         "name", "normalized_name", "status", "status_reason", "max_file_size",
-        "max_project_size", "total_size", "last_serial", "created",
+        "max_project_size", "total_size", "last_serial", "created", "journal",
     )
     inlines = (RoleInline, ReleaseInline)
-    actions = ("quarantine_selected", "clear_quarantine_selected", "delete_selected")
-    action_form = ReasonActionForm
+    actions = ("quarantine_selected", "archive_selected", "deprecate_selected",
+               "activate_selected", "approve_selected", "refuse_selected",
+               "transfer_selected", "delete_selected")
+    delete_confirmation_template = "admin/packages/delete_confirmation.html"
+    delete_selected_confirmation_template = "admin/packages/delete_selected_confirmation.html"
 
-    @admin.display(description="Size (MB)", ordering="total_size")
+    def get_queryset(self, request):
+        stats = _per_project(File.objects, "release__project", _files=Count("pk"),
+                             _last_upload=Max("upload_time"))
+        releases = _per_project(Release.objects, "project", _releases=Count("pk"))
+        return super().get_queryset(request).annotate(
+            _files=Coalesce(stats["_files"], 0), _last_upload=stats["_last_upload"],
+            _releases=Coalesce(releases["_releases"], 0),
+        ).prefetch_related(Prefetch(
+            "roles", Role.objects.filter(role_name=RoleName.OWNER).select_related(
+                "user", "group"), to_attr="owner_roles"))
+
+    def get_search_results(self, request, queryset, search_term):
+        """Names as written, PEP 503 normalized, and folded to their look-alike form
+        (``Dj4ngo_Tools`` finds ``django-tools``' confusables)."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            found |= queryset.filter(
+                Q(normalized_name__contains=normalize_name(term))
+                | Q(ultranormalized_name__contains=ultranormalize_name(term)))
+        return found, may_have_duplicates
+
+    @admin.display(description="Status", ordering="status")
+    def status_shown(self, obj):
+        if obj.status_reason:
+            return f"{obj.status} ({obj.status_reason[:60]})"
+        return obj.status
+
+    @admin.display(description="Owners")
+    def owners(self, obj):
+        return ", ".join(sorted(r.holder_name for r in getattr(obj, "owner_roles", [])))
+
+    @admin.display(description="Releases", ordering="_releases")
+    def release_count(self, obj):
+        return obj._releases
+
+    @admin.display(description="Files", ordering="_files")
+    def file_count(self, obj):
+        return obj._files
+
+    @admin.display(description="Last upload", ordering="_last_upload")
+    def last_upload(self, obj):
+        return obj._last_upload
+
+    @admin.display(description="Storage (MB)", ordering="total_size")
     def size_mb(self, obj):
         return f"{obj.total_size / 1e6:.1f}"
 
+    @admin.display(description="Journal")
+    def journal(self, obj):
+        url = reverse("admin:packages_journalentry_changelist")
+        return format_html('<a href="{}?project={}">Journal entries of {}</a>', url, obj.name,
+                           obj.name)
+
     def get_readonly_fields(self, request, obj=None):
-        # The name is fixed once files refer to it; status goes through curation.
-        extra = ("name",) if obj is not None else ()
+        # The name is fixed once files refer to it; status goes through the actions,
+        # behind their confirmation pages.
+        extra = ("name", "status", "status_reason") if obj is not None else ()
         return self.readonly_fields + extra
 
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def get_urls(self):
+        from packages.admin_dashboard import dashboard_view
+
+        return [path("dashboard/", self.admin_site.admin_view(dashboard_view),
+                     name="packages_dashboard"), *super().get_urls()]
+
     def save_model(self, request, obj, form, change):
-        if not change:
-            status = obj.status
-            created = curation.create_project(
-                obj.name, by=request.user, status_reason=obj.status_reason,
-                max_file_size=obj.max_file_size, max_project_size=obj.max_project_size,
-            )
-            obj.pk = created.pk
-            obj.refresh_from_db()
-            if status != obj.status:
-                curation.set_project_status(obj, status, reason=obj.status_reason, by=request.user)
+        if change:
+            obj.save(update_fields=["max_file_size", "max_project_size"])
             return
-        new_status, reason = obj.status, obj.status_reason
-        stored = Project.objects.get(pk=obj.pk)
-        obj.status, obj.status_reason = stored.status, stored.status_reason
-        obj.save(update_fields=["max_file_size", "max_project_size"])
-        curation.set_project_status(obj, new_status, reason=reason, by=request.user)
+        status = obj.status
+        created = curation.create_project(
+            obj.name, by=request.user, status_reason=obj.status_reason,
+            max_file_size=obj.max_file_size, max_project_size=obj.max_project_size,
+        )
+        obj.pk = created.pk
+        obj.refresh_from_db()
+        if status != obj.status:
+            curation.set_project_status(obj, status, reason=obj.status_reason, by=request.user)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Role:
@@ -150,211 +220,83 @@ class ProjectAdmin(admin.ModelAdmin):
         for project in queryset:
             deletion.delete_project(project, by=request.user)
 
-    @admin.action(description="Quarantine selected projects (hide from every API)")
+    def _status(self, request, queryset, status, *, title, form_class=ReasonForm,
+                allowed_from=None):
+        def apply(project, reason=""):
+            if allowed_from is not None and project.status not in allowed_from:
+                return False
+            return curation.set_project_status(project, status, reason=reason, by=request.user)
+
+        return confirmed_action(
+            self, request, queryset, title=title, form_class=form_class,
+            plan=plans.project_status(status, allowed_from=allowed_from), apply=apply,
+            done=f"{{count}} project(s) now {status}.",
+        )
+
+    @admin.action(description="Quarantine selected projects (hide from every API)",
+                  permissions=["change"])
     def quarantine_selected(self, request, queryset):
-        reason = request.POST.get("reason", "")
-        count = sum(
-            curation.set_project_status(p, "quarantined", reason=reason, by=request.user)
-            for p in queryset
+        return self._status(request, queryset, ProjectStatus.QUARANTINED,
+                            title="Quarantine projects")
+
+    @admin.action(description="Archive selected projects (no new uploads)",
+                  permissions=["change"])
+    def archive_selected(self, request, queryset):
+        return self._status(request, queryset, ProjectStatus.ARCHIVED, title="Archive projects")
+
+    @admin.action(description="Deprecate selected projects (with a message)",
+                  permissions=["change"])
+    def deprecate_selected(self, request, queryset):
+        return self._status(request, queryset, ProjectStatus.DEPRECATED,
+                            title="Deprecate projects", form_class=RequiredReasonForm)
+
+    @admin.action(description="Make selected projects active again (clears quarantine, "
+                              "archive, deprecation)", permissions=["change"])
+    def activate_selected(self, request, queryset):
+        return self._status(
+            request, queryset, ProjectStatus.ACTIVE, title="Make projects active",
+            allowed_from=(ProjectStatus.QUARANTINED, ProjectStatus.ARCHIVED,
+                          ProjectStatus.DEPRECATED),
         )
-        self.message_user(request, f"Quarantined {count} project(s).", messages.SUCCESS)
 
-    @admin.action(description="Clear quarantine of selected projects")
-    def clear_quarantine_selected(self, request, queryset):
-        count = sum(
-            curation.set_project_status(p, "active", by=request.user)
-            for p in queryset.filter(status="quarantined")
+    @admin.action(description="Approve selected pending projects", permissions=["change"])
+    def approve_selected(self, request, queryset):
+        return confirmed_action(
+            self, request, queryset, title="Approve projects", plan=plans.approve,
+            apply=lambda p: curation.approve_project(p, by=request.user),
+            done="{count} project(s) approved.",
         )
-        self.message_user(request, f"Released {count} project(s) from quarantine.")
 
-
-class FileInline(ReadOnlyInline):
-    model = File
-    fields = ("filename", "packagetype", "python_version", "size", "sha256_digest", "upload_time")
-    readonly_fields = fields
-
-
-@admin.register(Release)
-class ReleaseAdmin(admin.ModelAdmin):
-    list_display = ("project", "version", "yanked", "is_prerelease", "created", "uploader")
-    list_filter = ("yanked", "is_prerelease", "created")
-    search_fields = ("project__name", "project__normalized_name", "version")
-    list_select_related = ("project", "uploader")
-    inlines = (FileInline,)
-    actions = ("yank_selected", "unyank_selected", "delete_selected")
-    action_form = ReasonActionForm
-    # Everything on a release came from its upload or was derived by the index
-    # (description_html, the renderer's output, is left out and never an input);
-    # a curator changes a release only through the actions.
-    fields = (
-        "project", "version", "canonical_version", "is_prerelease", "created", "uploader",
-        "yanked", "yanked_reason", "metadata_version", "summary", "description_content_type",
-        "requires_python", "requires_dist", "provides_extra", "requires_external",
-        "provides_dist", "obsoletes_dist", "classifiers", "project_urls", "license",
-        "license_expression", "license_files", "author", "author_email", "maintainer",
-        "maintainer_email", "keywords", "home_page", "download_url", "platforms",
-        "supported_platforms", "dynamic", "description",
-    )
-    readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False  # releases come from uploads
-
-    def save_model(self, request, obj, form, change):
-        pass  # nothing is editable; saving the stale row would undo a concurrent render
-
-    @admin.action(description="Yank selected releases (reason from the field above)")
-    def yank_selected(self, request, queryset):
-        reason = request.POST.get("reason", "")
-        count = sum(yanking.yank_release(r, reason=reason, by=request.user) for r in queryset)
-        self.message_user(request, f"Yanked {count} release(s).", messages.SUCCESS)
-
-    @admin.action(description="Un-yank selected releases")
-    def unyank_selected(self, request, queryset):
-        count = sum(yanking.unyank_release(r, by=request.user) for r in queryset)
-        self.message_user(request, f"Un-yanked {count} release(s).", messages.SUCCESS)
-
-    def delete_model(self, request, obj):
-        deletion.delete_release(obj, by=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for release in queryset:
-            deletion.delete_release(release, by=request.user)
-
-
-@admin.register(File)
-class FileAdmin(admin.ModelAdmin):
-    list_display = ("filename", "release", "packagetype", "size", "upload_time")
-    list_filter = ("packagetype", "upload_time")
-    search_fields = ("filename", "sha256_digest")
-    list_select_related = ("release__project",)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in File._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def save_model(self, request, obj, form, change):
-        pass  # every field is read-only: a file is what was uploaded
-
-    def delete_model(self, request, obj):
-        deletion.delete_file(obj, by=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for file in queryset:
-            deletion.delete_file(file, by=request.user)
-
-
-class ApiTokenForm(forms.ModelForm):
-    expires_in_days = forms.IntegerField(required=False, min_value=1)
-
-    class Meta:
-        model = ApiToken
-        fields = ("user", "description", "projects", "read_only")
-
-
-@admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "user", "description", "read_only", "created", "expires",
-                    "last_used", "state")
-    list_filter = ("read_only", "revoked", "expires")
-    search_fields = ("user__username", "description", "identifier")
-    autocomplete_fields = ("user", "projects")
-    actions = ("revoke_selected",)
-
-    @admin.display(description="State")
-    def state(self, obj):
-        return "active" if obj.is_active else "revoked/expired"
-
-    def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = ApiTokenForm
-        return super().get_form(request, obj, **kwargs)
-
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return ("user", "description", "projects", "read_only", "expires_in_days")
-        return ("user", "description", "projects", "read_only", "created", "expires",
-                "last_used", "revoked")
-
-    def get_readonly_fields(self, request, obj=None):
-        if obj is None:
-            return ()
-        return ("user", "read_only", "created", "expires", "last_used", "revoked")
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            return super().save_model(request, obj, form, change)
-        token, plaintext = tokens.create_token(
-            form.cleaned_data["user"],
-            projects=list(form.cleaned_data["projects"]),
-            read_only=form.cleaned_data["read_only"],
-            description=form.cleaned_data["description"],
-            expires_in_days=form.cleaned_data.get("expires_in_days"),
+    @admin.action(description="Refuse selected pending projects", permissions=["change"])
+    def refuse_selected(self, request, queryset):
+        return confirmed_action(
+            self, request, queryset, title="Refuse projects", plan=plans.refuse,
+            form_class=RequiredReasonForm, done="{count} project(s) refused.",
+            apply=lambda p, reason: curation.refuse_project(p, reason=reason, by=request.user),
         )
-        obj.pk = token.pk
-        obj.refresh_from_db()
-        # Kept on this in-memory object only, for response_add of this very request.
-        obj._plaintext = plaintext
 
-    def response_add(self, request, obj, post_url_continue=None):
-        # The secret goes into this response's body and nowhere else: a message would
-        # travel in the (signed, not encrypted) messages cookie or the session, and a
-        # redirect would need it in a URL.
-        return TemplateResponse(request, "admin/packages/apitoken/token_created.html", {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": "New API token",
-            "token": obj,
-            "plaintext": obj._plaintext,
-        })
+    @admin.action(description="Transfer ownership of selected projects",
+                  permissions=["change"])
+    def transfer_selected(self, request, queryset):
+        def apply(project, user, group, keep_as_maintainers):
+            ownership.transfer_ownership(project, user=user, group=group, by=request.user,
+                                         keep_as_maintainers=keep_as_maintainers)
+            return True
 
-    def save_related(self, request, form, formsets, change):
-        if change:
-            super().save_related(request, form, formsets, change)
-        # On add, create_token already stored the projects.
-
-    @admin.action(description="Revoke selected tokens")
-    def revoke_selected(self, request, queryset):
-        for token in queryset:
-            tokens.revoke_token(token)
-        self.message_user(request, f"Revoked {queryset.count()} token(s).")
+        return confirmed_action(
+            self, request, queryset, title="Transfer ownership", plan=plans.transfer,
+            form_class=TransferForm, apply=apply, done="Ownership of {count} project(s) "
+                                                       "transferred.",
+        )
 
 
-class ViewOnlyAdmin(admin.ModelAdmin):
-    """For records nobody may edit: the journal and the filename registry."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(JournalEntry)
-class JournalEntryAdmin(ViewOnlyAdmin):
-    list_display = ("id", "name", "version", "action", "submitted_by", "submitted_date")
-    search_fields = ("name", "action", "submitted_by")
-    list_filter = ("submitted_date",)
-
-
-@admin.register(Filename)
-class FilenameAdmin(ViewOnlyAdmin):
-    list_display = ("filename", "created")
-    search_fields = ("filename",)
-
-
-@admin.register(ProhibitedProjectName)
-class ProhibitedProjectNameAdmin(admin.ModelAdmin):
-    list_display = ("name", "normalized_name", "reason", "created")
-    search_fields = ("name", "normalized_name")
-    fields = ("name", "normalized_name", "reason", "created")
-    readonly_fields = ("normalized_name", "created")
-
-
-from packages import consumers_admin  # noqa: E402,F401
+# Registered here so that Django's autodiscovery of packages.admin finds them all.
+from packages import (  # noqa: E402,F401
+    admin_accounts,
+    admin_records,
+    admin_releases,
+    consumers_admin,
+)
 from packages.upstream import admin as upstream_admin  # noqa: E402,F401
+
+admin.site.index_template = "admin/packages/index.html"

@@ -1,15 +1,18 @@
 """Cache invalidation, declared in one place.
 
 Which keys an object dirties is decided here; purges leave only after the
-transaction commits (nothing is purged for a rolled-back change). A purge runs
-every registered purger: the API apps register what they cache (for example the
-XML-RPC result cache) and ``packages.cdn`` sends the keys to a CDN when one is
-configured. Rendered simple/JSON pages are keyed by the project's last serial,
-so they need no deletion: a new journal entry makes the next request miss."""
+transaction commits (nothing is purged for a rolled-back change). A purge bumps
+the keys' generations in the shared cache, which every read API's cached
+answers are checked against or keyed by (packages.http.shared_cache), then runs
+every registered purger (``packages.cdn`` sends the keys to a CDN when one is
+configured). Rendered simple/JSON pages are also keyed by the project's last
+serial, so a journaled change needs no purge to show: the next request misses."""
 
 from collections.abc import Callable, Iterable
 
 from django.db import transaction
+
+from packages.http.shared_cache import bump_generations
 
 ALL_PROJECTS = "all-projects"
 
@@ -32,9 +35,10 @@ def register_purger(purger: Callable[[list[str]], None]) -> None:
 
 
 def purge_keys_now(keys: Iterable[str]) -> None:
-    """Run every purger; one failing (a CDN down) does not stop the others, and
-    the first error is raised at the end so the task can retry."""
+    """Bump the generations, then run every purger; one failing (a CDN down)
+    does not stop the others, and the first error is raised at the end."""
     keys = sorted(set(keys))
+    bump_generations(keys)  # never raises
     errors = []
     for purger in list(_purgers):
         try:

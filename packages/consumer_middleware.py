@@ -1,18 +1,15 @@
 """The consumer policy in front of every API (simple, JSON, feeds, uploads,
 XML-RPC): a prohibited consumer is answered before any view runs."""
 
-import re
-import xmlrpc.client
-
 from django.http import HttpResponse
 
 from packages.consumers import Ban, prohibition_for
+from packages.http.errors import error_response
+from packages.http.hot_path import resolve_view
 
 # The admin (and its assets) stay reachable, so that an admin who banned their
 # own address or browser can always lift the ban.
 EXEMPT_PREFIXES = ("/admin/", "/static/")
-XMLRPC_PATHS = ("/pypi", "/pypi/", "/RPC2", "/RPC2/")
-FAULT_CODE = -32500  # Warehouse's code for its own errors (xmlrpc-api.md §2)
 
 
 def prohibition_message(ban: Ban) -> str:
@@ -22,23 +19,17 @@ def prohibition_message(ban: Ban) -> str:
     return message
 
 
-def _reason_phrase(ban: Ban) -> str:
-    # pip and twine print the status line's reason phrase, so it names the reason
-    # too; it must stay one line of printable ASCII.
-    reason = re.sub(r"[^\x20-\x7e]+", " ", ban.reason).strip()
-    return f"Forbidden: {reason}"[:200] if reason else "Forbidden"
-
-
 def refuse(request, ban: Ban) -> HttpResponse:
+    """403 naming the reason, unless the view that would have answered speaks a
+    protocol of its own: a view carrying ``refusal_response(request, message)``
+    (XML-RPC: a Fault in an HTTP 200) words the refusal, or returns None."""
     message = prohibition_message(ban)
-    if request.method == "POST" and request.path_info in XMLRPC_PATHS:
-        # XML-RPC clients only understand a Fault in an HTTP 200 answer.
-        body = xmlrpc.client.dumps(
-            xmlrpc.client.Fault(FAULT_CODE, f"HTTPForbidden: {message}"), methodresponse=True
-        )
-        return HttpResponse(body, content_type="text/xml; charset=UTF-8")
-    response = HttpResponse(message + "\n", status=403, content_type="text/plain; charset=utf-8")
-    response.reason_phrase = _reason_phrase(ban)
+    match = resolve_view(request)
+    own_refusal = getattr(match.func, "refusal_response", None) if match is not None else None
+    response = own_refusal(request, message) if own_refusal is not None else None
+    if response is None:
+        # pip and twine print the status line, so it names the reason too, briefly.
+        response = error_response(403, message, reason=f"Forbidden: {ban.reason}"[:200])
     return response
 
 

@@ -1,10 +1,11 @@
 """Reads behind the RSS feeds (PyPI's three: latest updates, newest projects, a
-project's releases). Quarantined projects and their releases never appear."""
+project's releases). Hidden projects (packages.models.HIDDEN_PROJECT_STATUSES)
+and quarantined releases never appear."""
 
 from django.db.models import Exists, OuterRef
 
 from packages.models import Project, Release
-from packages.queries import visible_projects
+from packages.queries import visible_projects, visible_releases
 from packages.versions import sort_key
 
 # PyPI's item counts (warehouse/rss/views.py).
@@ -19,7 +20,7 @@ _RELEASE_FIELDS = ("id", "project_id", "version", "summary", "author_email", "cr
 def latest_releases(*, limit: int = LATEST_RELEASES_LIMIT) -> list[Release]:
     """The newest releases of visible projects, newest first (one query)."""
     return list(
-        Release.objects.filter(project__in=visible_projects())
+        visible_releases()
         .select_related("project")
         .only(*_RELEASE_FIELDS, "project__name", "project__normalized_name")
         .order_by("-created", "-id")[:limit]
@@ -29,7 +30,7 @@ def latest_releases(*, limit: int = LATEST_RELEASES_LIMIT) -> list[Release]:
 def project_releases(project: Project, *, limit: int = PROJECT_RELEASES_LIMIT) -> list[Release]:
     """A project's newest releases, newest first; yanked ones included, as PyPI."""
     releases = list(
-        Release.objects.filter(project=project)
+        Release.objects.filter(project=project, quarantined=False)
         .only(*_RELEASE_FIELDS)
         .order_by("-created", "-id")[:limit]
     )
@@ -44,12 +45,14 @@ def newest_projects(*, limit: int = NEWEST_PROJECTS_LIMIT) -> list[Project]:
     and yanked releases count, as PyPI's ``_pypi_ordering``). Two queries."""
     projects = list(
         visible_projects()
-        .filter(Exists(Release.objects.filter(project=OuterRef("pk"))))
+        .filter(Exists(Release.objects.filter(project=OuterRef("pk"), quarantined=False)))
         .only("id", "name", "normalized_name", "created")
         .order_by("-created", "-id")[:limit]
     )
     by_project: dict[int, list[Release]] = {}
-    for release in Release.objects.filter(project__in=[p.id for p in projects]).only(
+    for release in Release.objects.filter(
+        project__in=[p.id for p in projects], quarantined=False
+    ).only(
         *_RELEASE_FIELDS
     ):
         by_project.setdefault(release.project_id, []).append(release)

@@ -6,6 +6,7 @@ from django.utils.cache import patch_cache_control
 
 from packages.auth import AuthenticationFailed, authenticate_basic, www_authenticate_header
 from packages.auth_throttle import TooManyFailures
+from packages.http.errors import error_response
 
 # Paths that keep their own authentication: the admin (sessions), the upload
 # endpoint (tokens with upload scope), and static assets for the admin.
@@ -43,26 +44,14 @@ class ReadAuthMiddleware:
 def _private(response: HttpResponse) -> HttpResponse:
     """With private reads, no shared cache may keep any answer (pages, feeds,
     documents, errors): every view's Cache-Control becomes private here, in one
-    place, rather than in each view."""
+    place; the views' own values (packages.http.cache_policy) are all public."""
     patch_cache_control(response, private=True)
     return response
 
 
-def _plain(status: int, message: str) -> HttpResponse:
-    """The message in the body and in the reason phrase (pip and twine print the
-    status line). The messages here are fixed ASCII sentences."""
-    response = HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
-    response.reason_phrase = message
-    return response
-
-
 def _unauthorized(message: str) -> HttpResponse:
-    response = _plain(401, message)
-    response["WWW-Authenticate"] = www_authenticate_header()
-    return response
+    return error_response(401, message, headers={"WWW-Authenticate": www_authenticate_header()})
 
 
 def _too_many_failures(exc: TooManyFailures) -> HttpResponse:
-    response = _plain(429, exc.message)
-    response["Retry-After"] = str(exc.retry_after)
-    return response
+    return error_response(429, exc.message, headers={"Retry-After": str(exc.retry_after)})

@@ -23,6 +23,17 @@ class ProjectStatus(models.TextChoices):
     ARCHIVED = "archived", "Archived (no new uploads)"
     DEPRECATED = "deprecated", "Deprecated"
     QUARANTINED = "quarantined", "Quarantined (hidden, not installable)"
+    # Not PEP 792: a project created under INDEX_PROJECT_CREATION=moderated waits
+    # here, hidden from every API, until a curator approves it.
+    PENDING = "pending", "Pending approval (hidden until a curator approves)"
+
+
+# The one definition of "hidden": every read (packages.queries, xmlrpc_queries,
+# feed_queries) leaves out projects in these states, and releases quarantined
+# one by one (Release.quarantined).
+HIDDEN_PROJECT_STATUSES = (ProjectStatus.QUARANTINED, ProjectStatus.PENDING)
+# States in which a project takes no new upload ("frozen" in the admin's filter).
+FROZEN_PROJECT_STATUSES = (ProjectStatus.ARCHIVED, ProjectStatus.QUARANTINED)
 
 
 class Project(models.Model):
@@ -58,7 +69,7 @@ class Project(models.Model):
 
     @property
     def is_visible(self) -> bool:
-        return self.status != ProjectStatus.QUARANTINED
+        return self.status not in HIDDEN_PROJECT_STATUSES
 
     @property
     def effective_max_file_size(self) -> int:
@@ -84,6 +95,10 @@ class Release(models.Model):
     )
     yanked = models.BooleanField(default=False)
     yanked_reason = models.TextField(blank=True, default="")
+    # One release hidden from every API while its project stays (the project-wide
+    # state is Project.status); packages.release_states changes it.
+    quarantined = models.BooleanField(default=False)
+    quarantine_reason = models.TextField(blank=True, default="")
 
     metadata_version = models.CharField(max_length=8, blank=True, default="")
     summary = models.CharField(max_length=512, blank=True, default="")

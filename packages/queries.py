@@ -9,13 +9,25 @@ from datetime import datetime
 
 from django.db import InterfaceError, OperationalError, connection
 
-from packages.models import File, Project, ProjectStatus
+from packages.models import HIDDEN_PROJECT_STATUSES, File, Project, Release
 from packages.names import normalize_name
 
 
 def visible_projects():
-    """Projects clients may see: quarantined ones are hidden from every API."""
-    return Project.objects.exclude(status=ProjectStatus.QUARANTINED)
+    """Projects clients may see: quarantined and pending ones are hidden from every API."""
+    return Project.objects.exclude(status__in=HIDDEN_PROJECT_STATUSES)
+
+
+def visible_releases():
+    """Releases clients may see: of a visible project, and not quarantined one by one."""
+    return Release.objects.filter(project__in=visible_projects(), quarantined=False)
+
+
+def visible_files():
+    """Files clients may see and download: of a visible release of a visible project."""
+    return File.objects.filter(release__quarantined=False).exclude(
+        release__project__status__in=HIDDEN_PROJECT_STATUSES
+    )
 
 
 def find_visible_project(name: str) -> Project | None:
@@ -46,10 +58,11 @@ def find_simple_project(normalized_name: str) -> SimpleProject | None:
         _SIMPLE_PROJECT_SQL = (
             "SELECT id, name, normalized_name, last_serial, status, status_reason "
             f"FROM {connection.ops.quote_name(Project._meta.db_table)} "
-            "WHERE normalized_name = %s AND status <> %s"
+            "WHERE normalized_name = %s AND status NOT IN ("
+            + ", ".join(["%s"] * len(HIDDEN_PROJECT_STATUSES)) + ")"
         )
     row = _fetchone_optimistic(
-        _SIMPLE_PROJECT_SQL, [normalized_name, ProjectStatus.QUARANTINED.value]
+        _SIMPLE_PROJECT_SQL, [normalized_name, *(s.value for s in HIDDEN_PROJECT_STATUSES)]
     )
     return SimpleProject(*row) if row is not None else None
 
@@ -96,7 +109,9 @@ class SimpleFile:
 def simple_project_files(project_id: int) -> list[SimpleFile]:
     """Every file of a project with the release data the simple pages show, in
     ONE query (files joined to releases), unsorted."""
-    rows = File.objects.filter(release__project_id=project_id).values_list(
+    rows = File.objects.filter(
+        release__project_id=project_id, release__quarantined=False
+    ).values_list(
         "filename", "path", "sha256_digest", "requires_python", "release__requires_python",
         "size", "upload_time", "metadata_sha256", "release__version", "release__yanked",
         "release__yanked_reason",
@@ -140,11 +155,10 @@ class ServedFile:
 
 
 def find_served_file(path: str) -> ServedFile | None:
-    """The file stored at ``path`` if its row exists and its project is visible
-    (a quarantined project's files are not served)."""
+    """The file stored at ``path`` if its row exists and it is visible (a
+    quarantined or pending project's files, and a quarantined release's, are not served)."""
     row = (
-        File.objects.filter(path=path)
-        .exclude(release__project__status=ProjectStatus.QUARANTINED)
+        visible_files().filter(path=path)
         .values_list(
             "filename", "path", "packagetype", "python_version", "size", "sha256_digest",
             "upload_time", "metadata_sha256", "release__version",
@@ -159,12 +173,11 @@ def find_visible_file_path(project_name: str, filename: str, python_version: str
     """Storage path of a visible project's file with this exact filename and
     python_version (``source`` for sdists): the "conveyor" predictable URLs."""
     return (
-        File.objects.filter(
+        visible_files().filter(
             filename=filename,
             python_version=python_version,
             release__project__normalized_name=normalize_name(project_name),
         )
-        .exclude(release__project__status=ProjectStatus.QUARANTINED)
         .values_list("path", flat=True)
         .first()
     )

@@ -62,8 +62,12 @@ def mark_used(token: ApiToken) -> None:
         token.last_used = now
 
 
-def revoke_token(token: ApiToken) -> None:
-    ApiToken.objects.filter(pk=token.pk, revoked__isnull=True).update(revoked=timezone.now())
+def revoke_token(token: ApiToken) -> bool:
+    """Revoke at once: every request checks the token's row (find_active_token), so
+    nothing cached needs purging. Returns False when it was already revoked."""
+    return bool(
+        ApiToken.objects.filter(pk=token.pk, revoked__isnull=True).update(revoked=timezone.now())
+    )
 
 
 def token_scope_error(token: ApiToken, project: Project | None, *, write: bool) -> str | None:

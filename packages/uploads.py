@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from packages.archives import check_archive
 from packages.caching import purge_project_after_commit
+from packages.creation import check_may_create, initial_status
 from packages.descriptions import check_description_renders
 from packages.errors import Forbidden, UploadRejected
 from packages.filenames import check_filename
@@ -166,7 +167,7 @@ def ensure_project(name: str, *, by) -> tuple[Project, bool]:
     check_not_too_similar(name)
     try:
         with transaction.atomic():
-            project = Project.objects.create(name=name)
+            project = Project.objects.create(name=name, status=initial_status())
     except IntegrityError:
         return Project.objects.get(normalized_name=normalized), False
     record_journal_entry(project, "create", by=by)
@@ -274,6 +275,7 @@ def accept_upload(
     project = Project.objects.filter(normalized_name=normalize_name(meta.name)).first()
     if project is None:
         check_new_project_name(meta.name)
+        check_may_create(meta.name, uploader=uploader)
     check_may_upload(project, name=meta.name, uploader=uploader, token=token)
     release = find_release(project, meta.version) if project is not None else None
     if release is None:

@@ -1,6 +1,7 @@
 """Reads behind the XML-RPC API (PyPI's legacy interface).
 
-Every read hides quarantined projects, as the other APIs do. Rows come back as
+Every read hides hidden projects (quarantined, pending) and quarantined
+releases, as the other APIs do. Rows come back as
 plain tuples and dicts of model values; turning them into PyPI's wire shapes
 (timestamps, URLs, cleaning for XML) is the XML-RPC app's business."""
 
@@ -14,9 +15,9 @@ from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Q, TextField
 from django.db.models.functions import Cast
 
-from packages.models import File, JournalEntry, Project, ProjectStatus, Release, Role
+from packages.models import HIDDEN_PROJECT_STATUSES, File, JournalEntry, Project, Release, Role
 from packages.names import normalize_name
-from packages.queries import find_visible_project, visible_projects
+from packages.queries import find_visible_project, visible_files, visible_projects, visible_releases
 from packages.versions import find_release as find_project_release
 from packages.versions import latest_release, sort_releases
 
@@ -41,7 +42,7 @@ def _visible_journal():
     and stops serving it. Clearing the quarantine journals a new row, so the
     project's history comes back with a serial mirrors have not processed yet."""
     hidden = list(
-        Project.objects.filter(status=ProjectStatus.QUARANTINED).values_list("name", flat=True)
+        Project.objects.filter(status__in=HIDDEN_PROJECT_STATUSES).values_list("name", flat=True)
     )
     rows = JournalEntry.objects.all()
     if hidden:
@@ -110,7 +111,7 @@ def releases_with_classifiers(classifiers: list[str]) -> list[tuple[str, str]]:
     """(project display name, version) of every release (yanked ones included)
     carrying all ``classifiers``, by project name then version as text."""
     wanted = list(dict.fromkeys(classifiers))
-    rows = Release.objects.filter(project__in=visible_projects())
+    rows = visible_releases()
     if connection.vendor == "postgresql":
         rows = rows.filter(classifiers__contains=wanted)  # jsonb @>
     else:
@@ -133,7 +134,7 @@ _ORDERING_FIELDS = ("id", "project_id", "version", "yanked")
 def releases_in_order(project) -> list[Release]:
     """A project's releases in ascending version order; the index of a release in
     this list is PyPI's ``_pypi_ordering``. Only the fields ordering needs are loaded."""
-    return sort_releases(project.releases.only(*_ORDERING_FIELDS))
+    return sort_releases(project.releases.filter(quarantined=False).only(*_ORDERING_FIELDS))
 
 
 def find_release(name: str, version: str):
@@ -141,7 +142,7 @@ def find_release(name: str, version: str):
     exactly ``version`` (``1.0`` is not ``1.0.0``), or (None, None)."""
     project = find_visible_project(name)
     release = find_project_release(project, version) if project is not None else None
-    if release is None or release.version != version:
+    if release is None or release.version != version or release.quarantined:
         return None, None
     ordered = releases_in_order(project)
     return release, next(i for i, r in enumerate(ordered) if r.pk == release.pk)
@@ -149,8 +150,7 @@ def find_release(name: str, version: str):
 
 def release_files(name: str, version: str) -> list[File]:
     return list(
-        File.objects.filter(
-            release__project__in=visible_projects(),
+        visible_files().filter(
             release__project__normalized_name=normalize_name(name),
             release__version=version,
         ).order_by("filename")
@@ -213,7 +213,7 @@ def releases_matching(field: str, values: list[str]):
     ``values``; for ``platform`` a superset, see ``_platform_text``. One query,
     on PostgreSQL through the field's trigram index."""
     rows = (
-        Release.objects.filter(project__in=visible_projects()).filter(_has_files()).order_by()
+        visible_releases().filter(_has_files()).order_by()
     )
     if field == "name":
         # Substrings of the PEP 503 name: "Tiny", "tiny_p" and "y-proj" find TinyProj.
@@ -222,7 +222,7 @@ def releases_matching(field: str, values: list[str]):
         )
         return rows.filter(project__in=projects)
     if field == "version":
-        with_version = Release.objects.filter(version__in=values).filter(_has_files())
+        with_version = visible_releases().filter(version__in=values).filter(_has_files())
         return rows.filter(project__in=with_version.values("project_id"))
     if field == "license":
         return rows.none()  # PyPI never indexed it, so it never matched
@@ -251,7 +251,7 @@ def _releases_with_files(project_ids: list[int]):
     for start in range(0, len(project_ids), _PROJECTS_PER_QUERY):
         yield from (
             Release.objects.filter(project_id__in=project_ids[start:start + _PROJECTS_PER_QUERY])
-            .filter(_has_files())
+            .filter(_has_files(), quarantined=False)
             .order_by()
             .select_related("project")
             .only(*_ORDERING_FIELDS, "summary", "platforms", "project__name",

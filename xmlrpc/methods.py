@@ -1,3 +1,4 @@
+# Over 400 lines: one registry of every XML-RPC method, each beside its signature (spec order).
 """The XML-RPC methods, their signatures and PyPI's answers (spec xmlrpc-api.md).
 
 §3: the six methods PyPI still serves. §9: the methods PyPI has disabled, served
@@ -420,23 +421,18 @@ def _cached_release_method(name: str, compute):
     return method
 
 
-xmlrpc_method(
-    "release_urls", *_RELEASE_PARAMS,
-    disabled_fault=_no_longer_supported("release_urls", "JSON or Simple API"),
-    successor=_release_json,
-)(_cached_release_method("release_urls", _release_urls))
-xmlrpc_method(
-    "release_data", *_RELEASE_PARAMS,
-    disabled_fault=_no_longer_supported("release_data", "JSON or Simple API"),
-    successor=_release_json,
-)(_cached_release_method("release_data", _release_data))
-# Legacy PyPI's plain aliases (spec §9.1).
-xmlrpc_method(
-    "package_urls", *_RELEASE_PARAMS, disabled_fault=_DEPRECATED_API, successor=_release_json,
-)(_cached_release_method("package_urls", _release_urls))
-xmlrpc_method(
-    "package_data", *_RELEASE_PARAMS, disabled_fault=_DEPRECATED_API, successor=_release_json,
-)(_cached_release_method("package_data", _release_data))
+# (name, computation, Fault when disabled); the package_* names are legacy
+# PyPI's plain aliases (spec §9.1).
+_RELEASE_METHODS = (
+    ("release_urls", _release_urls, _no_longer_supported("release_urls", "JSON or Simple API")),
+    ("release_data", _release_data, _no_longer_supported("release_data", "JSON or Simple API")),
+    ("package_urls", _release_urls, _DEPRECATED_API),
+    ("package_data", _release_data, _DEPRECATED_API),
+)
+for _name, _compute, _disabled_fault in _RELEASE_METHODS:
+    xmlrpc_method(
+        _name, *_RELEASE_PARAMS, disabled_fault=_disabled_fault, successor=_release_json
+    )(_cached_release_method(_name, _compute))
 
 
 @xmlrpc_method(

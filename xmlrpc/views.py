@@ -28,6 +28,7 @@ from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponsePerman
 from django.views.decorators.csrf import csrf_exempt
 
 from packages.consumers import client_address as policy_client_address
+from packages.http.errors import error_response
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +63,7 @@ def _fault_response(fault: Fault, headers=None) -> HttpResponse:
 
 
 def _too_large(limit: int) -> HttpResponse:
-    return HttpResponse(
-        f"XML-RPC request bodies are limited to {limit} bytes.\n",
-        status=413, content_type="text/plain; charset=utf-8",
-    )
+    return error_response(413, f"XML-RPC request bodies are limited to {limit} bytes.")
 
 
 def _deprecation_headers(method, params) -> dict[str, str]:
@@ -98,10 +96,7 @@ def xmlrpc_endpoint(request):
             return HttpResponsePermanentRedirect(target)
     if request.content_type != "text/xml":
         if request.method == "POST":
-            return HttpResponse(
-                "XML-RPC requests need Content-Type: text/xml.\n",
-                status=415, content_type="text/plain; charset=utf-8",
-            )
+            return error_response(415, "XML-RPC requests need Content-Type: text/xml.")
         return HttpResponseNotAllowed(["POST"])
     if request.method != "POST":
         return _fault_response(application_error())
@@ -112,9 +107,8 @@ def xmlrpc_endpoint(request):
     if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
         # Without a Content-Length nothing of the body is read: say so, rather
         # than answer a parse error about XML the client did send.
-        return HttpResponse(
-            "XML-RPC requests need a Content-Length header; chunked bodies are not read.\n",
-            status=411, content_type="text/plain; charset=utf-8",
+        return error_response(
+            411, "XML-RPC requests need a Content-Length header; chunked bodies are not read."
         )
 
     address = client_address(request)
@@ -155,3 +149,14 @@ def xmlrpc_endpoint(request):
         logger.exception("XML-RPC method %r failed", name)
         payload = render_fault(application_error())
     return _xml_response(payload, headers)
+
+
+def _refusal_response(request, message: str) -> HttpResponse | None:
+    """A prohibited consumer (packages.consumer_middleware): XML-RPC clients only
+    understand a Fault in an HTTP 200 answer; other requests get the 403."""
+    if request.method != "POST":
+        return None
+    return _fault_response(wrapped_error("HTTPForbidden", message))
+
+
+xmlrpc_endpoint.refusal_response = _refusal_response

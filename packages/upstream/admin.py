@@ -233,6 +233,11 @@ class ReservedNameAdmin(admin.ModelAdmin):
             return queryset
         return queryset.filter(team__in=request.user.groups.all())
 
+    def has_change_permission(self, request, obj=None):  # issue 13: superusers only
+        return request.user.is_superuser
+
+    has_delete_permission = has_change_permission
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "team" and not request.user.is_superuser:
             kwargs["queryset"] = request.user.groups.all()

@@ -58,12 +58,12 @@ def test_file_urls_use_index_base_url_for_local_storage(client, db, settings):
 
 
 def test_large_documents_kept_in_process_still_follow_purges(client, db):
-    from api.caching import local_bodies
+    from packages.http.shared_cache import local_bodies
     from tests.api.test_json_scale import build_big_project
 
     project = build_big_project("large", releases=150, files_per_release=3)
     first = client.get("/pypi/large/json")
-    assert any(copy == first.content for copy, _ in local_bodies._bodies.values())
+    assert any(value[0] == first.content for value, _ in local_bodies._entries.values())
     assert client.get("/pypi/large/json").content == first.content
     assert client.get("/pypi/large/json", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
 

@@ -23,11 +23,11 @@ pytestmark = [pytest.mark.clients, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture(autouse=True)
 def _fresh_simple_pages():
-    from legacy.simple_pages import clear_local_cache
+    from packages.http.shared_cache import local_bodies
 
-    clear_local_cache()
+    local_bodies.clear()
     yield
-    clear_local_cache()
+    local_bodies.clear()
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ import pytest
 def _fresh_simple_pages():
     """The simple pages' per-process LRU is keyed by serials, which SQLite may
     reuse across tests (rolled-back ids); start every test without it."""
-    from legacy.simple_pages import clear_local_cache
+    from packages.http.shared_cache import local_bodies
 
-    clear_local_cache()
+    local_bodies.clear()
     yield
-    clear_local_cache()
+    local_bodies.clear()

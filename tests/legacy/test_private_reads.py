@@ -107,9 +107,9 @@ def test_public_index_needs_nothing(client, wheel_url, settings):
 @pytest.mark.clients
 @pytest.mark.django_db(transaction=True)
 def test_pip_with_credentials_in_the_index_url_installs(live_server, tmp_path, read_token):
-    from legacy.simple_pages import clear_local_cache
+    from packages.http.shared_cache import local_bodies
 
-    clear_local_cache()
+    local_bodies.clear()
     publish("secret-pkg", "1.0")
     host = live_server.url.removeprefix("http://")
 

@@ -25,9 +25,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def simple(live_server):
-    from legacy.simple_pages import clear_local_cache
+    from packages.http.shared_cache import local_bodies
 
-    clear_local_cache()
+    local_bodies.clear()
     with PyPISimple(endpoint=f"{live_server.url}/simple/") as client:
         yield client
 

@@ -90,15 +90,19 @@ def test_admin_creates_a_token_shown_once(admin_client):
 
 def test_yank_action_writes_journal_with_reason(admin_client):
     release = publish("yankme", "1.0")
-    response = admin_client.post(reverse("admin:packages_release_changelist"), {
-        "action": "yank_selected", "_selected_action": [release.pk], "reason": "CVE-1"})
+    url = reverse("admin:packages_release_changelist")
+    page = admin_client.post(url, {"action": "yank_selected", "_selected_action": [release.pk]})
+    assert page.status_code == 200 and "Nothing has changed yet" in page.content.decode()
+    response = admin_client.post(url, {
+        "action": "yank_selected", "_selected_action": [release.pk], "reason": "CVE-1",
+        "confirm": "yes"})
     assert response.status_code == 302
     release.refresh_from_db()
     assert release.yanked and release.yanked_reason == "CVE-1"
     entry = JournalEntry.objects.latest("id")
     assert (entry.action, entry.version, entry.submitted_by) == ("yank release", "1.0", "root")
-    admin_client.post(reverse("admin:packages_release_changelist"), {
-        "action": "unyank_selected", "_selected_action": [release.pk]})
+    admin_client.post(url, {
+        "action": "unyank_selected", "_selected_action": [release.pk], "confirm": "yes"})
     assert JournalEntry.objects.latest("id").action == "unyank release"
 
 
@@ -121,7 +125,7 @@ def test_quarantine_action_journals(admin_client):
     release = publish("sus", "1.0")
     admin_client.post(reverse("admin:packages_project_changelist"), {
         "action": "quarantine_selected", "_selected_action": [release.project.pk],
-        "reason": "malware"})
+        "reason": "malware", "confirm": "yes"})
     project = Project.objects.get()
     assert project.status == "quarantined" and project.status_reason == "malware"
     assert JournalEntry.objects.latest("id").action == "project quarantined"

@@ -2,13 +2,12 @@
 until a change to the project (or to the project list) purges its tag."""
 
 import time
-from xmlrpc.result_cache import purge_tags
 
 import requests
 
-from packages.caching import _purgers as registered_purgers
-from packages.caching import register_purger
+from packages.caching import purge_keys_now
 from packages.curation import create_project as register_project
+from packages.http import shared_cache
 from packages.models import Project, Role, RoleName
 from packages.roles import add_role
 from tests.factories import create_project, create_user
@@ -22,10 +21,12 @@ def eventually(check, timeout=5.0):
         time.sleep(0.05)
 
 
-def test_the_purger_is_registered_with_packages_caching():
-    assert registered_purgers.count(purge_tags) == 1  # by the app's ready()
-    register_purger(purge_tags)  # idempotent
-    assert registered_purgers.count(purge_tags) == 1
+def test_a_purge_bumps_the_generation_results_are_keyed_by(db):
+    assert shared_cache.generation("project/gen") == 0
+    purge_keys_now(["project/gen", "all-projects"])
+    purge_keys_now(["project/gen"])
+    assert shared_cache.generation("project/gen") == 2
+    assert shared_cache.generation("all-projects") == 1
 
 
 def test_list_packages_with_serial_is_cached_until_the_project_list_changes(rpc):
