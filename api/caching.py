@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-from packages.caching import project_key
+from packages.cache.keys import project_key
 from packages.http import shared_cache
 from packages.http.conditional import if_none_match_names
 from packages.http.shared_cache import local_bodies

@@ -9,9 +9,9 @@ from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from packages.descriptions import page_html
 from packages.models import File, Release
 from packages.queries import find_visible_project, visible_projects
+from packages.uploads.descriptions import page_html
 from packages.versions import latest_release, match_release, sort_releases
 
 

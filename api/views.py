@@ -33,7 +33,7 @@ from api.serializers import (
     ProjectDocumentSerializer,
     ReleaseDocumentSerializer,
 )
-from packages.caching import project_key
+from packages.cache.keys import project_key
 from packages.http.cache_policy import JSON_DOCUMENT, apply_cache_policy
 from packages.http.conditional import conditional_response, md5_etag
 from packages.http.cors import cors

@@ -62,8 +62,8 @@ def populate() -> dict:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import check_password, get_hasher
 
+    from packages.curation.tokens import create_token
     from packages.models import Project
-    from packages.tokens import create_token
 
     user = get_user_model().objects.create_user(USERNAME, password=PASSWORD)
     token = create_token(user, read_only=True, description="auth bench")[1]

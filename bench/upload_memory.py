@@ -102,7 +102,7 @@ def main() -> None:
         token = manage(
             env, "shell", "-c",
             "from django.contrib.auth import get_user_model\n"
-            "from packages.tokens import create_token\n"
+            "from packages.curation.tokens import create_token\n"
             "user = get_user_model().objects.create_user('bench', password='x')\n"
             "print(create_token(user)[1])",
             capture_output=True, text=True,

@@ -1,6 +1,6 @@
 # Varnish in front of indexsite: caches the public API responses (simple, JSON,
 # RSS, files) and drops them by surrogate key when the index purges
-# (INDEX_CDN_PURGE_URL=http://<varnish>/ ; see packages/cdn.py).
+# (INDEX_CDN_PURGE_URL=http://<varnish>/ ; see packages/cache/cdn.py).
 # The backend address is filled in by whoever starts varnishd (tests: a template).
 vcl 4.1;
 
@@ -27,7 +27,7 @@ sub vcl_recv {
         if (!req.http.X-Purge-Key) {
             return (synth(400, "X-Purge-Key missing"));
         }
-        # The key grammar of packages/caching.py: "all-projects", "project/<name>"
+        # The key grammar of packages/cache/: "all-projects", "project/<name>"
         # with a PEP 503 normalized name. Anything else (".*" would match every
         # object) is refused before it reaches the ban's regular expression.
         if (req.http.X-Purge-Key !~ "^[a-z0-9-]{1,64}(/[a-z0-9-]{1,200})?$") {

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.utils.feedgenerator import Rss201rev2Feed
 
-from packages import feed_queries
+from feeds import queries as feed_queries
 
 # Code points below 32 are dropped, as Warehouse's remove_invalid_xml_unicode.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f]")

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from feeds.feeds import LatestUpdatesFeed, NewestPackagesFeed, ProjectReleasesFeed
-from packages.caching import ALL_PROJECTS, project_key
+from packages.cache.keys import ALL_PROJECTS, project_key
 from packages.http.cache_policy import FEED_INDEX, FEED_PROJECT, apply_cache_policy
 from packages.http.conditional import conditional_response, md5_etag
 from packages.http.cors import cors

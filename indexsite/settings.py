@@ -67,8 +67,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "indexsite.middleware.RejectNulMiddleware",
-    "packages.consumer_middleware.ConsumerPolicyMiddleware",
-    "packages.middleware.ReadAuthMiddleware",
+    "packages.access.ban_middleware.ConsumerPolicyMiddleware",
+    "packages.access.read_auth.ReadAuthMiddleware",
     # The hot path: views their URLconf marks (simple project pages, cached JSON
     # documents) answer GET/HEAD here, skipping the session/CSRF/auth/messages
     # work below that they never use.
@@ -196,7 +196,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR", "") or None
 
-# Who may create a project by uploading (packages/creation.py): "any" authenticated
+# Who may create a project by uploading (packages/curation/creation.py): "any" authenticated
 # uploader; "prefix-team", members of the team owning a reserved name or prefix that
 # covers it; "moderated", anyone, but the project stays pending (hidden, not
 # installable) until a curator approves it in the admin.
@@ -213,7 +213,7 @@ if INDEX_READ_AUTH not in {"public", "authenticated"}:
 # Failed password logins: after INDEX_AUTH_FAILURE_LIMIT failures within
 # INDEX_AUTH_FAILURE_WINDOW seconds for one client address or one username,
 # password logins answer 429 for that many seconds, without hashing anything.
-# HTTP Basic passwords (reads, uploads): packages/auth_throttle.py, which also
+# HTTP Basic passwords (reads, uploads): packages/access/throttle.py, which also
 # remembers a verified password for INDEX_AUTH_VERIFIED_SECONDS (0 = hash every
 # request). The admin login form: django-axes below, with the same limits.
 INDEX_AUTH_FAILURE_LIMIT = env_int("INDEX_AUTH_FAILURE_LIMIT", 10)
@@ -231,8 +231,8 @@ AXES_FAILURE_LIMIT = INDEX_AUTH_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(seconds=INDEX_AUTH_FAILURE_WINDOW)
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "packages.auth_throttle.client_ip_for_axes"
-AXES_LOCKOUT_CALLABLE = "packages.auth_throttle.admin_lockout_response"
+AXES_CLIENT_IP_CALLABLE = "packages.access.throttle.client_ip_for_axes"
+AXES_LOCKOUT_CALLABLE = "packages.access.throttle.admin_lockout_response"
 
 # Behind a proxy: how many X-Forwarded-For hops to trust (0 = use REMOTE_ADDR).
 INDEX_TRUSTED_PROXY_HOPS = env_int("INDEX_TRUSTED_PROXY_HOPS", 0)

@@ -3,7 +3,7 @@ Warehouse has its ``UploadForm``.
 
 The form answers what HTTP leaves open: which parts were sent, which are sent once
 and which repeat, and the format of the values that are not metadata. It hands
-typed values (``packages.uploads.UploadRequest``) to ``accept_upload``, where the
+typed values (``packages.uploads.operation.UploadRequest``) to ``accept_upload``, where the
 meaning of the metadata, filenames, duplicates, projects and permissions are
 decided. Like PyPI it answers one problem, in the words PyPI uses (twine prints
 them): the first one in the order the fields are declared below."""
@@ -15,7 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from packages.models import File, PackageType
-from packages.uploads import UploadedContent, UploadRequest
+from packages.uploads.operation import UploadedContent, UploadRequest
 
 # Parts that are files by nature; any other field sent as a file part is refused.
 FILE_PARTS = {"content", "gpg_signature"}
@@ -199,7 +199,7 @@ class DigestsField(_Field):
 class CoreMetadataField(_Field):
     """The core-metadata fields as packaging's RawMetadata, absent ones left out:
     single fields sent at most once, repeated ones as lists, keywords split, project
-    URLs as (label, url) pairs. packages.metadata judges what they mean."""
+    URLs as (label, url) pairs. packages.uploads.metadata judges what they mean."""
 
     widget = _Fields
 

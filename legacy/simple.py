@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 
 from legacy import simple_pages
 from legacy.negotiation import V1_JSON, choose_media_type
-from packages.caching import ALL_PROJECTS, project_key
+from packages.cache.keys import ALL_PROJECTS, project_key
 from packages.http.cache_policy import (
     SIMPLE_INDEX_HTML,
     SIMPLE_INDEX_JSON,

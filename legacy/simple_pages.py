@@ -20,7 +20,7 @@ from datetime import UTC
 from urllib.parse import quote
 
 from legacy.negotiation import TEXT_HTML, V1_HTML, V1_JSON
-from packages.caching import ALL_PROJECTS
+from packages.cache.keys import ALL_PROJECTS
 from packages.http import shared_cache
 from packages.http.pypi_json import render_json
 from packages.queries import SimpleFile, SimpleProject, simple_index_rows, simple_project_files

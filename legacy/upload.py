@@ -2,7 +2,7 @@
 (PyPI's "legacy" API; wire contract in the team spec shared/spec/upload-api.md).
 
 A thin shell: authenticate, read the multipart body, bind it to
-``legacy.forms.UploadForm``, call ``packages.uploads.accept_upload`` with its typed
+``legacy.forms.UploadForm``, call ``packages.uploads.operation.accept_upload`` with its typed
 values and answer. Refusals carry their message both
 in the HTTP reason phrase (twine without --verbose prints only the status line)
 and in the body (HTTP/2 has no reason phrase)."""
@@ -17,12 +17,12 @@ from django.views.decorators.csrf import csrf_exempt
 
 from legacy.forms import UploadForm
 from legacy.upload_handlers import close_uploaded_files, parse_upload_body
-from packages.auth import authenticate_basic, www_authenticate_header
-from packages.auth_throttle import TooManyFailures
+from packages.access.basic_auth import authenticate_basic, www_authenticate_header
+from packages.access.throttle import TooManyFailures
+from packages.curation.tokens import TOKEN_USERNAME
 from packages.errors import DomainError
 from packages.http.errors import error_page
-from packages.tokens import TOKEN_USERNAME
-from packages.uploads import accept_upload
+from packages.uploads.operation import accept_upload
 
 _ALLOW = "GET, HEAD, OPTIONS, POST"
 

@@ -15,7 +15,7 @@ from django.http.multipartparser import MultiPartParser
 
 from packages.errors import UploadRejected
 from packages.storage import HashingReader
-from packages.uploads import max_upload_size_ceiling
+from packages.uploads.operation import max_upload_size_ceiling
 
 # Besides the file, a request carries the metadata fields (Django caps those at
 # DATA_UPLOAD_MAX_MEMORY_SIZE) and the multipart framing.

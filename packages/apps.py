@@ -15,12 +15,12 @@ class PackagesConfig(AppConfig):
         from django.contrib.auth.models import Group
         from django.db.models.signals import pre_delete, pre_save
 
-        from packages.caching import (
+        from packages.cache.cdn import purge_cdn
+        from packages.cache.purge import (
             purge_project_of_deleted_role,
             purge_projects_of_renamed_holder,
-            register_purger,
         )
-        from packages.cdn import purge_cdn
+        from packages.cache.purgers import register_purger
         from packages.models import Role
 
         register_purger(purge_cdn)

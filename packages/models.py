@@ -96,7 +96,7 @@ class Release(models.Model):
     yanked = models.BooleanField(default=False)
     yanked_reason = models.TextField(blank=True, default="")
     # One release hidden from every API while its project stays (the project-wide
-    # state is Project.status); packages.release_states changes it.
+    # state is Project.status); packages.curation.release_states changes it.
     quarantined = models.BooleanField(default=False)
     quarantine_reason = models.TextField(blank=True, default="")
 
@@ -350,7 +350,7 @@ class ConsumerBan(models.Model):
     def __str__(self):
         return f"{self.network or '*'} / {self.user_agent_pattern or '*'}: {self.reason}"
 
-    # The row and the ban list's version (moved by the signals in packages.consumers)
+    # The row and the ban list's version (moved by the signals in packages.access.bans)
     # commit together, even from a shell outside any transaction.
     def save(self, *args, **kwargs):
         with transaction.atomic():
@@ -365,7 +365,7 @@ class ConsumerBanListVersion(models.Model):
     """A single row whose ``version`` moves, in the change's transaction, on every
     change to the ban list (to a fresh random value, so that a rolled-back version
     is never reused). Every process reads it once per memo period to notice a ban
-    saved by another process, with or without a shared cache (packages.consumers)."""
+    saved by another process, with or without a shared cache (packages.access.bans)."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     version = models.PositiveBigIntegerField(default=0)

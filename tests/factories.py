@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 
+from packages.curation.roles import add_role
 from packages.journal import record_journal_entry
 from packages.models import File, Filename, PackageType, Project, Release, RoleName
-from packages.roles import add_role
 from packages.storage import distribution_path, hash_fileobj, save_stored, save_stored_bytes
 from tests.dists import make_sdist, make_wheel
 

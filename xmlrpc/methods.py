@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
 from urllib.parse import quote, urlsplit
+from xmlrpc import queries
 from xmlrpc.budget import Budget, budget_spent, max_multicall_calls
 from xmlrpc.protocol import (
     Fault,
@@ -25,8 +26,7 @@ from xmlrpc.result_cache import cached_call
 
 from django.conf import settings
 
-from packages import xmlrpc_queries as queries
-from packages.caching import ALL_PROJECTS, project_key
+from packages.cache.keys import ALL_PROJECTS, project_key
 from packages.names import normalize_name
 from packages.queries import find_visible_project
 

@@ -1,7 +1,7 @@
 """The result cache PyPI keeps for the heavy XML-RPC methods (spec xmlrpc-api.md §7).
 
 Results live in the shared cache (packages.http.shared_cache), grouped under
-the purge keys of packages.caching (``project/<normalized name>``,
+the purge keys of packages.cache.purge (``project/<normalized name>``,
 ``all-projects``): an entry's key holds its tag's generation, which a purge of
 the tag bumps, so all its entries become unreachable at once and expire on
 their own. A result computed before a purge is written under the old

@@ -27,7 +27,7 @@ from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponsePermanentRedirect
 from django.views.decorators.csrf import csrf_exempt
 
-from packages.consumers import client_address as policy_client_address
+from packages.access.bans import client_address as policy_client_address
 from packages.http.errors import error_response
 
 logger = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ def xmlrpc_endpoint(request):
 
 
 def _refusal_response(request, message: str) -> HttpResponse | None:
-    """A prohibited consumer (packages.consumer_middleware): XML-RPC clients only
+    """A prohibited consumer (packages.access.ban_middleware): XML-RPC clients only
     understand a Fault in an HTTP 200 answer; other requests get the 403."""
     if request.method != "POST":
         return None

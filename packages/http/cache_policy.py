@@ -3,7 +3,7 @@ and by a CDN in front (Surrogate-Control, purged by Surrogate-Key): one table,
 PyPI's values (Warehouse's ``origin_cache`` and view decorators).
 
 Every value here is public; with INDEX_READ_AUTH=authenticated,
-``packages.middleware.ReadAuthMiddleware`` makes every answer private, in one
+``packages.access.read_auth.ReadAuthMiddleware`` makes every answer private, in one
 place."""
 
 from collections.abc import Iterable

@@ -7,7 +7,7 @@ and every API keeps answering from the database.
 Cached answers are keyed by what determines them (a project's ``last_serial``,
 the index serial), so a journaled change needs no deletion. A change that is
 not journaled (a curation change, a user renamed) reaches them through a purge
-of its keys (``project/<n>``, ``all-projects``, see packages.caching): each key
+of its keys (``project/<n>``, ``all-projects``, see packages.cache.purge): each key
 has a *generation*, a small counter that the purge bumps and that cached entries
 carry or are keyed by, so every entry of the key becomes stale at once, in every
 process, without scanning for it.
@@ -86,7 +86,7 @@ def generation(purge_key: str) -> int | None:
 
 
 def bump_generations(purge_keys: Iterable[str]) -> None:
-    """The purger (see packages.caching.register_purger): every entry cached
+    """The purger (see packages.cache.purgers.register_purger): every entry cached
     under these keys' current generations is stale from now on. Never raises:
     the other purgers (the CDN) still run, and entries expire on their own."""
     for purge_key in purge_keys:

@@ -1,4 +1,4 @@
-"""Trigram indexes for the XML-RPC search (packages/xmlrpc_queries.py).
+"""Trigram indexes for the XML-RPC search (xmlrpc/queries.py).
 
 The search matches substrings (``icontains``, which Django writes as
 ``UPPER(col::text) LIKE UPPER('%...%')``), so each index is a pg_trgm GIN index

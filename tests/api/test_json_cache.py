@@ -2,7 +2,8 @@
 
 import json
 
-from packages.caching import project_key, purge_keys_now
+from packages.cache.keys import project_key
+from packages.cache.purgers import purge_keys_now
 from packages.models import Release
 from tests.factories import publish
 
@@ -91,7 +92,7 @@ def test_renaming_a_role_holder_shows_on_the_next_request(
 ):
     from django.contrib.auth.models import Group
 
-    from packages.roles import add_role
+    from packages.curation.roles import add_role
     from tests.factories import create_user
 
     ada = create_user("ada")

@@ -2,9 +2,9 @@
 
 import json
 
+from packages.curation.yanking import yank_release
 from packages.http.conditional import md5_etag
 from packages.models import Project, ProjectStatus
-from packages.yanking import yank_release
 from tests.api.conftest import EXPECTED_TINYPROJ, TINYPROJ_SERIAL
 from tests.factories import create_project, create_release, publish
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from packages.curation import set_project_status
-from packages.descriptions import render_release_description
-from packages.yanking import yank_release
+from packages.curation.projects import set_project_status
+from packages.curation.yanking import yank_release
+from packages.uploads.descriptions import render_release_description
 from tests.factories import publish
 
 

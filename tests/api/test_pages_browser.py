@@ -1,7 +1,7 @@
 """A project page in a real browser: what a person following an RSS item or a
 JSON ``release_url`` sees."""
 
-from packages.descriptions import render_release_description
+from packages.uploads.descriptions import render_release_description
 from tests.factories import publish
 
 

@@ -18,9 +18,9 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from indexsite.celery import app
+from packages.curation.tokens import create_token
 from packages.models import Release
 from packages.tasks import render_description
-from packages.tokens import create_token
 from tests.dists import core_metadata, make_wheel
 from tests.factories import create_user
 from tests.legacy.upload_forms import post_upload

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from packages.curation.yanking import yank_release
 from packages.models import File
 from packages.storage import distributions_storage
-from packages.yanking import yank_release
 from tests.client_env import BIN, client_env
 from tests.factories import publish
 

@@ -9,9 +9,9 @@ import pytest
 import requests
 from django.contrib.auth.models import Group
 
+from packages.curation.roles import add_role
+from packages.curation.tokens import create_token
 from packages.models import File, JournalEntry, Project, Release, RoleName
-from packages.roles import add_role
-from packages.tokens import create_token
 from tests.client_env import BIN, CACHE, client_env
 from tests.dists import make_sdist, make_wheel
 from tests.factories import create_project, create_user

@@ -6,7 +6,7 @@ import feedparser
 import pytest
 import requests
 
-from packages.yanking import yank_release
+from packages.curation.yanking import yank_release
 from tests.factories import publish
 
 pytestmark = pytest.mark.django_db(transaction=True)

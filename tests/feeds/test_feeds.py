@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import feedparser
 import pytest
 
-from packages.curation import set_project_status
-from packages.deletion import delete_project, delete_release
+from packages.curation.deletion import delete_project, delete_release
+from packages.curation.projects import set_project_status
+from packages.curation.yanking import yank_release
 from packages.journal import last_serial
 from packages.models import Project
-from packages.yanking import yank_release
 from tests.factories import create_project, create_release, publish
 
 pytestmark = pytest.mark.django_db

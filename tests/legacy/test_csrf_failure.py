@@ -5,7 +5,7 @@ getting Django's bare "403 Forbidden"; the admin's forms keep Django's page."""
 import pytest
 from django.test import Client
 
-from packages.tokens import create_token
+from packages.curation.tokens import create_token
 from tests.dists import make_wheel
 from tests.factories import create_user
 from tests.legacy.upload_forms import assert_nothing_stored, basic, encode_multipart, twine_fields

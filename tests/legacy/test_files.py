@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from packages.deletion import delete_file
+from packages.curation.deletion import delete_file
 from packages.models import File, Project, ProjectStatus
 from packages.storage import save_stored_bytes
 from tests.factories import publish
@@ -179,7 +179,7 @@ def test_accel_redirect_hands_the_file_to_nginx(client, wheel, settings):
 
 
 def test_private_reads_make_file_responses_private(client, wheel, settings):
-    from packages.tokens import create_token
+    from packages.curation.tokens import create_token
     from tests.factories import create_user
 
     settings.INDEX_READ_AUTH = "authenticated"

@@ -7,7 +7,7 @@ from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 
 from legacy.forms import UploadForm, fields_from_metadata
-from packages.metadata import raw_from_core_metadata
+from packages.uploads.metadata import raw_from_core_metadata
 from tests.dists import core_metadata, make_sdist, make_wheel
 from tests.legacy.upload_forms import twine_fields
 

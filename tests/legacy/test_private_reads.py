@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from packages.tokens import create_token, revoke_token
+from packages.curation.tokens import create_token, revoke_token
 from tests.client_env import BIN, client_env
 from tests.factories import create_user, publish
 

@@ -15,9 +15,9 @@ from pypi_simple import (
     PyPISimple,
 )
 
+from packages.curation.yanking import yank_release
 from packages.models import File, Project
 from packages.models import ProjectStatus as Status
-from packages.yanking import yank_release
 from tests.factories import publish
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -9,10 +9,10 @@ import re
 import pytest
 from django.db import transaction
 
-from packages.caching import purge_keys_now
+from packages.cache.purgers import purge_keys_now
+from packages.curation.yanking import yank_release
 from packages.journal import last_serial, record_journal_entry
 from packages.models import File, Project, ProjectStatus
-from packages.yanking import yank_release
 from tests.dists import make_wheel
 from tests.factories import add_file, create_project, create_release, publish
 

@@ -5,8 +5,10 @@ import json
 import pytest
 from django.contrib.auth.models import Group
 
-from packages.caching import _purgers, register_purger
-from packages.deletion import delete_file
+from packages.cache.purgers import _purgers, register_purger
+from packages.curation.deletion import delete_file
+from packages.curation.roles import add_role
+from packages.curation.tokens import create_token
 from packages.models import (
     File,
     Filename,
@@ -17,8 +19,6 @@ from packages.models import (
     Role,
     RoleName,
 )
-from packages.roles import add_role
-from packages.tokens import create_token
 from tests.dists import core_metadata, make_sdist, make_wheel
 from tests.factories import create_project, create_user
 from tests.legacy.upload_forms import (

@@ -8,7 +8,7 @@ import json
 import pytest
 import requests
 
-from packages.tokens import create_token
+from packages.curation.tokens import create_token
 from tests.dists import make_wheel
 from tests.factories import create_user
 from tests.legacy.upload_forms import assert_nothing_stored, basic, encode_multipart, twine_fields

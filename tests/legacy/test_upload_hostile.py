@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from packages.tokens import create_token
+from packages.curation.tokens import create_token
 from tests.dists import core_metadata, make_sdist, make_wheel
 from tests.factories import create_user
 from tests.legacy.upload_forms import assert_nothing_stored, post_upload, twine_fields
@@ -297,7 +297,7 @@ def test_refuses_file_over_the_project_override_limit(client, token, settings):
     from tests.factories import create_project
 
     project = create_project("hello", owner=create_user("owner"), max_file_size=500)
-    from packages.roles import add_role
+    from packages.curation.roles import add_role
 
     alice = create_user("alice2")
     add_role(project, role_name="Owner", user=alice)

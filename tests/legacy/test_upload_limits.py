@@ -8,8 +8,8 @@ import requests
 from django.test import RequestFactory
 from django.test.client import ClientHandler
 
+from packages.curation.tokens import create_token
 from packages.models import File, Project
-from packages.tokens import create_token
 from tests.dists import make_wheel
 from tests.factories import create_project, create_user
 from tests.legacy.upload_forms import basic, encode_multipart, twine_fields

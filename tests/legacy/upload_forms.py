@@ -8,9 +8,9 @@ import uuid
 from django.utils.datastructures import MultiValueDict
 
 from legacy.forms import UploadForm, fields_from_metadata
-from packages.metadata import raw_from_core_metadata
 from packages.models import File, Filename, Project, Release
 from packages.storage import distributions_storage
+from packages.uploads.metadata import raw_from_core_metadata
 from tests.dists import make_sdist, make_wheel
 
 

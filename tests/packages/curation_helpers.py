@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from packages.caching import _purgers, register_purger
+from packages.cache.purgers import _purgers, register_purger
 from packages.models import JournalEntry
 
 

@@ -7,9 +7,9 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
+from packages.curation.tokens import find_active_token
 from packages.errors import UploadRejected
 from packages.models import ApiToken, File, JournalEntry, Project, Release, Role
-from packages.tokens import find_active_token
 from tests.factories import create_project, create_user, publish
 from tests.packages.test_uploads import upload
 

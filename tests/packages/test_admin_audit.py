@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from packages.curation.tokens import create_token, find_active_token
 from packages.models import ApiToken, File, JournalEntry, ProhibitedProjectName, Project, Release
-from packages.tokens import create_token, find_active_token
 from packages.upstream.models import ReservedName
 from tests.factories import create_project, create_user, publish
 from tests.legacy.upload_forms import upload_wheel

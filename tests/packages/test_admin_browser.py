@@ -15,8 +15,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from packages.curation.tokens import create_token, find_active_token
 from packages.models import ApiToken, File, JournalEntry, Project, Release, Role
-from packages.tokens import create_token, find_active_token
 from tests.client_env import BIN, client_env
 from tests.dists import make_wheel
 from tests.factories import create_user, publish

@@ -3,13 +3,15 @@ listing what will change (and changes nothing), then, confirmed, goes through th
 domain with its journal entry and purges the keys it dirtied; the reads honour
 the new states (packages.queries & co), and the project creation policy holds."""
 
+from xmlrpc import queries as xmlrpc_queries
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from packages import feed_queries, xmlrpc_queries
+from feeds import queries as feed_queries
+from packages.curation.tokens import create_token
 from packages.models import Filename, JournalEntry, Project, Release, Role
-from packages.tokens import create_token
 from packages.upstream.models import ReservedName
 from tests.factories import create_user, publish
 from tests.legacy.upload_forms import stored_paths, upload_wheel

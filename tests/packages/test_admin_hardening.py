@@ -11,9 +11,9 @@ from django.contrib.auth.models import Permission, User
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.urls import reverse
 
-from packages.descriptions import render_release_description
+from packages.curation.tokens import find_active_token
 from packages.models import ApiToken, ConsumerBan, File, ProhibitedProjectName, Release
-from packages.tokens import find_active_token
+from packages.uploads.descriptions import render_release_description
 from tests.factories import create_user, publish
 
 SCRIPT = "<script>alert(document.cookie)</script>"

@@ -1,4 +1,4 @@
-"""packages.archives: wheel and sdist structure checks, read without expanding."""
+"""packages.uploads.archives: wheel and sdist structure checks, read without expanding."""
 
 import io
 import tarfile
@@ -6,8 +6,8 @@ import zipfile
 
 import pytest
 
-from packages.archives import check_archive, inspect_sdist, inspect_wheel
 from packages.errors import UploadRejected
+from packages.uploads.archives import check_archive, inspect_sdist, inspect_wheel
 from tests.dists import core_metadata, make_sdist, make_wheel
 
 

@@ -1,5 +1,5 @@
 """Password logins cost one slow hash, so failures are throttled before any hash
-(HTTP Basic: packages/auth_throttle.py; the admin: django-axes) and a verified
+(HTTP Basic: packages/access/throttle.py; the admin: django-axes) and a verified
 password is not hashed again for a short while."""
 
 import base64
@@ -11,7 +11,7 @@ from axes.models import AccessAttempt
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.cache import cache
 
-from packages.tokens import create_token
+from packages.curation.tokens import create_token
 from tests.factories import create_user
 
 LIMIT = 3

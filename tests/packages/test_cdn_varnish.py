@@ -1,5 +1,5 @@
 """A real Varnish in front of the live server: responses are cached at the CDN
-and a change purges exactly the keys it dirties (packages.cdn + deploy/varnish.vcl)."""
+and a change purges exactly the keys it dirties (packages.cache.cdn + deploy/varnish.vcl)."""
 
 import shutil
 import socket
@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 
-from packages.yanking import yank_release
+from packages.curation.yanking import yank_release
 from tests.conftest import require_external
 from tests.factories import publish
 

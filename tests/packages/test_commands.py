@@ -6,8 +6,8 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
+from packages.curation.tokens import find_active_token
 from packages.models import JournalEntry, Release
-from packages.tokens import find_active_token
 from tests.factories import create_user, publish
 
 

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from packages.consumers import MEMO_SECONDS
+from packages.access.bans import MEMO_SECONDS
 from tests.gunicorn_server import start_gunicorn
 
 # The server has a database of its own; this mark only gives the session's
@@ -106,7 +106,7 @@ def test_a_ban_saved_in_another_process_reaches_every_worker(server):
     assert requests.get(f"{server.url}/simple/", timeout=10).status_code == 200
 
     server.shell(
-        "from packages.consumers import end_bans\n"
+        "from packages.access.bans import end_bans\n"
         "from packages.models import ConsumerBan\n"
         "end_bans(ConsumerBan.objects.all())"
     )

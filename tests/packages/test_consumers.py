@@ -16,8 +16,8 @@ from django.db import transaction
 from django.test import RequestFactory
 from django.utils import timezone
 
-from packages import consumers
-from packages.consumers_admin import ConsumerBanForm
+from packages.access import bans as consumers
+from packages.admin.bans import ConsumerBanForm
 from packages.models import ConsumerBan, ConsumerBanListVersion
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 import pytest
 
 from packages.errors import UploadRejected
-from packages.filenames import check_wheel_filename
+from packages.uploads.filenames import check_wheel_filename
 
 
 def test_plain_linux_wheels_are_accepted_on_a_private_index(settings):

@@ -6,7 +6,7 @@ import pytest
 from django.test import RequestFactory
 
 from legacy import simple
-from packages.caching import purge_keys_now
+from packages.cache.purgers import purge_keys_now
 from packages.http import shared_cache
 from packages.http.cors import cors
 from packages.http.errors import error_response, reason_phrase

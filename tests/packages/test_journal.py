@@ -1,7 +1,7 @@
 import pytest
 from django.db import transaction
 
-from packages.deletion import delete_file, delete_project, delete_release
+from packages.curation.deletion import delete_file, delete_project, delete_release
 from packages.journal import last_serial, record_journal_entry
 from packages.models import File, Filename, JournalEntry, Project
 from tests.factories import create_project, create_user, publish

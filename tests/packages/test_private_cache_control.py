@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from packages.tokens import create_token
+from packages.curation.tokens import create_token
 from tests.factories import create_user, publish
 
 READS = [

@@ -13,10 +13,10 @@ import pytest
 import requests
 from django.db.models.signals import pre_save
 
+from packages.curation.tokens import create_token
 from packages.models import File, Project
 from packages.storage import open_stored
-from packages.tokens import create_token
-from packages.uploads import UploadedContent, accept_upload
+from packages.uploads.operation import UploadedContent, accept_upload
 from tests.dists import make_wheel
 from tests.factories import create_user
 from tests.legacy.upload_forms import post_upload, upload_request
@@ -43,9 +43,9 @@ def s3_endpoint():
     try:
         for _ in range(100):
             try:
-                requests.get(endpoint, timeout=1)
+                requests.get(endpoint, timeout=5)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # still starting
                 time.sleep(0.1)
         else:
             raise RuntimeError("moto_server did not start")

@@ -3,8 +3,13 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from packages.curation.tokens import (
+    create_token,
+    find_active_token,
+    revoke_token,
+    token_scope_error,
+)
 from packages.models import ApiToken
-from packages.tokens import create_token, find_active_token, revoke_token, token_scope_error
 from tests.factories import create_project, create_user
 
 

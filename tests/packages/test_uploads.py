@@ -1,4 +1,4 @@
-"""packages.uploads.accept_upload(): the domain operation behind POST /legacy/ and
+"""packages.uploads.operation.accept_upload(): the domain operation behind POST /legacy/ and
 importdists, called directly."""
 
 import hashlib
@@ -15,7 +15,7 @@ from django.utils import timezone
 from packages.errors import Forbidden, UploadRejected
 from packages.models import File, Filename, JournalEntry, Project, Release, Role
 from packages.storage import Digests
-from packages.uploads import (
+from packages.uploads.operation import (
     UploadedContent,
     UploadRequest,
     accept_upload,

@@ -2,15 +2,15 @@
 Faults when switched off (§4), and the Deprecation headers."""
 
 import xmlrpc.client
+from xmlrpc import queries
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from packages import xmlrpc_queries as queries
+from packages.curation.yanking import yank_release
 from packages.journal import record_journal_entry
 from packages.models import JournalEntry, Project
-from packages.yanking import yank_release
 from tests.factories import create_project, create_user, publish
 from tests.xmlrpc.conftest import fault_of, method_call
 

@@ -10,7 +10,7 @@ import sys
 import time
 import uuid
 import xmlrpc.client
-from xmlrpc import ratelimit
+from xmlrpc import queries, ratelimit
 from xmlrpc.methods import call_method
 from xmlrpc.views import xmlrpc_endpoint
 
@@ -21,7 +21,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import connection
 
-from packages import xmlrpc_queries as queries
 from packages.models import File, Project, Release
 from tests.conftest import redis_reachable, require_external
 from tests.factories import publish

@@ -9,10 +9,10 @@ import xmlrpc.server
 import requests
 from django.db import transaction
 
-from packages.curation import set_project_status
+from packages.curation.projects import set_project_status
+from packages.curation.roles import add_role
 from packages.journal import record_journal_entry
 from packages.models import JournalEntry, Project, RoleName
-from packages.roles import add_role
 from tests.factories import create_project, create_user, publish
 from tests.xmlrpc.conftest import method_call
 

@@ -5,11 +5,11 @@ import time
 
 import requests
 
-from packages.caching import purge_keys_now
-from packages.curation import create_project as register_project
+from packages.cache.purgers import purge_keys_now
+from packages.curation.projects import create_project as register_project
+from packages.curation.roles import add_role
 from packages.http import shared_cache
 from packages.models import Project, Role, RoleName
-from packages.roles import add_role
 from tests.factories import create_project, create_user
 
 

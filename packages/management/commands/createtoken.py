@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from packages.curation.tokens import create_token
 from packages.management.commands._lookup import get_project, get_user
-from packages.tokens import create_token
 
 
 class Command(BaseCommand):

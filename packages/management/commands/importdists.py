@@ -21,13 +21,14 @@ from django.db import transaction
 from django.utils.datastructures import MultiValueDict
 
 from legacy.forms import UploadForm, fields_from_metadata
-from packages.archives import inspect_archive
-from packages.caching import keys_for_project, purge_after_commit
+from packages.cache.keys import keys_for_project
+from packages.cache.purge import purge_after_commit
 from packages.errors import DomainError
-from packages.metadata import raw_from_core_metadata
 from packages.models import File, PackageType
 from packages.storage import delete_stored, hash_fileobj
-from packages.uploads import UploadedContent, accept_upload
+from packages.uploads.archives import inspect_archive
+from packages.uploads.metadata import raw_from_core_metadata
+from packages.uploads.operation import UploadedContent, accept_upload
 
 # Names that look like distributions (anything else in a mirror folder, such as
 # .metadata, .asc or index.html, is not a candidate at all).

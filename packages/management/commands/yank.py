@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
+from packages.curation.yanking import yank_release
 from packages.management.commands._lookup import get_release
-from packages.yanking import yank_release
 
 
 class Command(BaseCommand):

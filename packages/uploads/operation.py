@@ -20,14 +20,12 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from packages.archives import check_archive
-from packages.caching import purge_project_after_commit
-from packages.creation import check_may_create, initial_status
-from packages.descriptions import check_description_renders
+from packages.cache.purge import purge_project_after_commit
+from packages.curation.creation import check_may_create, initial_status
+from packages.curation.roles import add_role, can_upload
+from packages.curation.tokens import token_scope_error
 from packages.errors import Forbidden, UploadRejected
-from packages.filenames import check_filename
 from packages.journal import record_journal_entry
-from packages.metadata import UploadMetadata, check_metadata
 from packages.models import File, Filename, PackageType, Project, ProjectStatus, Release, RoleName
 from packages.names import (
     check_new_project_name,
@@ -35,7 +33,6 @@ from packages.names import (
     normalize_name,
     ultranormalize_name,
 )
-from packages.roles import add_role, can_upload
 from packages.storage import (
     Digests,
     distribution_path,
@@ -45,7 +42,10 @@ from packages.storage import (
     save_stored,
 )
 from packages.tasks import render_description
-from packages.tokens import token_scope_error
+from packages.uploads.archives import check_archive
+from packages.uploads.descriptions import check_description_renders
+from packages.uploads.filenames import check_filename
+from packages.uploads.metadata import UploadMetadata, check_metadata
 from packages.versions import find_release
 
 ONE_MIB = 1024 * 1024

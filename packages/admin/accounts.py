@@ -9,9 +9,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.template.response import TemplateResponse
 
-from packages import admin_plans as plans
-from packages import tokens
-from packages.admin_confirm import confirmed_action
+from packages.admin import plans
+from packages.admin.confirm import confirmed_action
+from packages.curation import tokens
 from packages.models import ApiToken
 
 

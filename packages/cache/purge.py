@@ -1,58 +1,18 @@
-"""Cache invalidation, declared in one place.
+"""Purges after commit: nothing is purged for a rolled-back change. Rendered
+simple/JSON pages are also keyed by the project's last serial, so a journaled
+change needs no purge to show: the next request misses. Role holders' renames
+and deletions are purged here too (they write no journal entry)."""
 
-Which keys an object dirties is decided here; purges leave only after the
-transaction commits (nothing is purged for a rolled-back change). A purge bumps
-the keys' generations in the shared cache, which every read API's cached
-answers are checked against or keyed by (packages.http.shared_cache), then runs
-every registered purger (``packages.cdn`` sends the keys to a CDN when one is
-configured). Rendered simple/JSON pages are also keyed by the project's last
-serial, so a journaled change needs no purge to show: the next request misses."""
-
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from django.db import transaction
 
-from packages.http.shared_cache import bump_generations
-
-ALL_PROJECTS = "all-projects"
-
-_purgers: list[Callable[[list[str]], None]] = []
-
-
-def project_key(normalized_name: str) -> str:
-    return f"project/{normalized_name}"
-
-
-def keys_for_project(project) -> list[str]:
-    """The keys a change to a project, or to one of its releases or files, dirties."""
-    return [project_key(project.normalized_name), ALL_PROJECTS]
-
-
-def register_purger(purger: Callable[[list[str]], None]) -> None:
-    """Add a function called with the list of keys on every purge (idempotent)."""
-    if purger not in _purgers:
-        _purgers.append(purger)
-
-
-def purge_keys_now(keys: Iterable[str]) -> None:
-    """Bump the generations, then run every purger; one failing (a CDN down)
-    does not stop the others, and the first error is raised at the end."""
-    keys = sorted(set(keys))
-    bump_generations(keys)  # never raises
-    errors = []
-    for purger in list(_purgers):
-        try:
-            purger(keys)
-        except Exception as exc:  # noqa: BLE001 - re-raised below
-            errors.append(exc)
-    if errors:
-        raise errors[0]
+from packages.cache.keys import keys_for_project, project_key
+from packages.cache.tasks import purge_cache_keys
 
 
 def purge_after_commit(keys: Iterable[str]) -> None:
     """Queue a purge of ``keys`` for when the current transaction commits."""
-    from packages.tasks import purge_cache_keys
-
     keys = sorted(set(keys))
     if keys:
         # robust: a purge that fails (broker or CDN down) is logged, never turned

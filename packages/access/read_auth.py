@@ -4,8 +4,12 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
 
-from packages.auth import AuthenticationFailed, authenticate_basic, www_authenticate_header
-from packages.auth_throttle import TooManyFailures
+from packages.access.basic_auth import (
+    AuthenticationFailed,
+    authenticate_basic,
+    www_authenticate_header,
+)
+from packages.access.throttle import TooManyFailures
 from packages.http.errors import error_response
 
 # Paths that keep their own authentication: the admin (sessions), the upload

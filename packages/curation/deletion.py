@@ -5,7 +5,7 @@ database change commits, so a rolled-back delete loses nothing."""
 from django.db import transaction
 from django.db.models import F
 
-from packages.caching import purge_project_after_commit
+from packages.cache.purge import purge_project_after_commit
 from packages.journal import record_journal_entry
 from packages.models import File, Project, Release
 from packages.storage import delete_stored_after_commit

@@ -1,13 +1,13 @@
 """Admin of releases and files: read-only pages (a release shows its files, hashes
 and metadata); yank, quarantine and delete go through the domain behind
-confirmation pages (packages.admin_confirm)."""
+confirmation pages (packages.admin.confirm)."""
 
 from django.contrib import admin
 from django.db.models import Count
 
-from packages import admin_plans as plans
-from packages import deletion, release_states, yanking
-from packages.admin_confirm import ReasonForm, confirmed_action
+from packages.admin import plans
+from packages.admin.confirm import ReasonForm, confirmed_action
+from packages.curation import deletion, release_states, yanking
 from packages.models import File, Release
 
 

@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from packages.caching import purge_project_after_commit
+from packages.cache.purge import purge_project_after_commit
 from packages.journal import record_journal_entry
 from packages.models import Release
 

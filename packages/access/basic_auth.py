@@ -1,15 +1,15 @@
 """HTTP Basic credentials: ``__token__`` with an API token, or a username and
 password where the caller allows passwords (throttled and remembered for a
-short while: packages/auth_throttle.py)."""
+short while: packages/access/throttle.py)."""
 
 import base64
 import binascii
 from dataclasses import dataclass
 
-from packages.auth_throttle import verify_password
+from packages.access.throttle import verify_password
+from packages.curation.tokens import TOKEN_USERNAME, find_active_token, mark_used
 from packages.errors import DomainError
 from packages.models import ApiToken
-from packages.tokens import TOKEN_USERNAME, find_active_token, mark_used
 
 REALM = "indexsite"
 

@@ -1,11 +1,11 @@
 """Quarantine of a single release: its files leave every API (simple pages, JSON,
 feeds, XML-RPC) and are no longer served, while the rest of the project stays.
-The project-wide states are packages.curation's. Each change is journaled (the
+The project-wide states are packages.curation.projects's. Each change is journaled (the
 serial moves, so cached pages refresh) and purged after commit."""
 
 from django.db import transaction
 
-from packages.caching import purge_project_after_commit
+from packages.cache.purge import purge_project_after_commit
 from packages.journal import record_journal_entry
 from packages.models import Release
 

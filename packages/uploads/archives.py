@@ -21,8 +21,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from packages.errors import UploadRejected
-from packages.metadata import raw_from_core_metadata
 from packages.models import PackageType
+from packages.uploads.metadata import raw_from_core_metadata
 
 # Members smaller than this are not ratio-checked: tiny files compress well.
 RATIO_FLOOR = 1024 * 1024

@@ -3,7 +3,7 @@ filename registry; and the prohibited names, which only superusers change."""
 
 from django.contrib import admin
 
-from packages.admin_filters import JournalActionFilter, JournalProjectFilter, JournalUserFilter
+from packages.admin.filters import JournalActionFilter, JournalProjectFilter, JournalUserFilter
 from packages.models import Filename, JournalEntry, ProhibitedProjectName
 
 

@@ -1,15 +1,15 @@
 """Transfer of a project's ownership to one user or one team: the new holder
 becomes the only Owner. Previous owners lose their role, or keep the project as
 Maintainers when asked. One transaction; every role change is journaled by
-packages.roles, which also purges the project's keys after commit."""
+packages.curation.roles, which also purges the project's keys after commit."""
 
 from django.db import transaction
 
-from packages.caching import purge_project_after_commit
+from packages.cache.purge import purge_project_after_commit
+from packages.curation.roles import add_role, remove_role
 from packages.errors import DomainError
 from packages.journal import record_journal_entry
 from packages.models import Project, Role, RoleName
-from packages.roles import add_role, remove_role
 
 
 def owners_replaced(project: Project, *, user=None, group=None) -> list[Role]:

@@ -3,7 +3,8 @@
 from django.db import transaction
 from django.db.models import Q
 
-from packages.caching import project_key, purge_after_commit
+from packages.cache.keys import project_key
+from packages.cache.purge import purge_after_commit
 from packages.journal import record_journal_entry
 from packages.models import Project, Role, RoleName
 

@@ -3,7 +3,7 @@ XML-RPC): a prohibited consumer is answered before any view runs."""
 
 from django.http import HttpResponse
 
-from packages.consumers import Ban, prohibition_for
+from packages.access.bans import Ban, prohibition_for
 from packages.http.errors import error_response
 from packages.http.hot_path import resolve_view
 

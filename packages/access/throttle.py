@@ -43,7 +43,7 @@ from django.http import HttpResponse
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.html import escape
 
-from packages.consumers import client_address
+from packages.access.bans import client_address
 from packages.errors import DomainError
 
 logger = logging.getLogger(__name__)

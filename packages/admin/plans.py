@@ -1,10 +1,10 @@
 """What each curation action will change, for its confirmation page
-(packages.admin_confirm): one Planned per selected object, in plain sentences,
+(packages.admin.confirm): one Planned per selected object, in plain sentences,
 including the journal entry it writes and the cache keys it purges."""
 
-from packages.admin_confirm import Planned
-from packages.caching import keys_for_project
-from packages.curation import status_action
+from packages.admin.confirm import Planned
+from packages.cache.keys import keys_for_project
+from packages.curation.projects import status_action
 from packages.models import ApiToken, Project, ProjectStatus, Release, RoleName
 
 

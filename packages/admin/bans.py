@@ -1,6 +1,6 @@
 """Admin for the consumer policy: prohibit a client address, network or
 User-Agent, with a reason and an optional end time. Saving or deleting a ban
-reaches every worker within seconds (packages.consumers)."""
+reaches every worker within seconds (packages.access.bans)."""
 
 import ipaddress
 
@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils import timezone
 
-from packages.consumers import compile_user_agent_pattern, end_bans
+from packages.access.bans import compile_user_agent_pattern, end_bans
 from packages.models import ConsumerBan
 
 

@@ -6,7 +6,7 @@ and a purge after commit."""
 
 from django.db import transaction
 
-from packages.caching import purge_project_after_commit
+from packages.cache.purge import purge_project_after_commit
 from packages.errors import DomainError
 from packages.journal import record_journal_entry
 from packages.models import Project, ProjectStatus
@@ -14,7 +14,7 @@ from packages.names import check_new_project_name
 
 
 def create_project(name: str, *, by=None, **fields) -> Project:
-    """Register a project by hand (uploads create theirs in packages.uploads), under
+    """Register a project by hand (uploads create theirs in packages.uploads.operation), under
     the name rule an upload obeys."""
     check_new_project_name(name)
     with transaction.atomic():
@@ -67,7 +67,7 @@ def approve_project(project: Project, *, by=None) -> bool:
 def refuse_project(project: Project, *, reason: str = "", by=None) -> bool:
     """A pending project is refused: it becomes quarantined with the reason, so it
     stays hidden and its name stays taken (deleting a project is a superuser's
-    act, packages.deletion). Returns False when it was not pending."""
+    act, packages.curation.deletion). Returns False when it was not pending."""
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=project.pk)
         if project.status != ProjectStatus.PENDING:

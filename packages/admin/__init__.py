@@ -1,7 +1,7 @@
 """The Django admin, made for curation: projects, releases and files. Every change
 that PyPI journals goes through the domain operations (yanking, deletion, roles,
 curation, release_states, ownership), each behind a confirmation page listing
-what will change (packages.admin_confirm, packages.admin_plans), so the journal
+what will change (packages.admin.confirm, packages.admin.plans), so the journal
 and cache purges are never skipped. Tokens and users: admin_accounts; the
 journal and name registries: admin_records; the dashboard: admin_dashboard."""
 
@@ -15,11 +15,12 @@ from django.db.models.functions import Coalesce
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from packages import admin_plans as plans
-from packages import curation, deletion, ownership, roles
-from packages.admin_confirm import ReasonForm, RequiredReasonForm, confirmed_action
-from packages.admin_filters import FrozenFilter, HasYankedFilter, PendingFilter
-from packages.admin_releases import ReadOnlyInline
+from packages.admin import plans
+from packages.admin.confirm import ReasonForm, RequiredReasonForm, confirmed_action
+from packages.admin.filters import FrozenFilter, HasYankedFilter, PendingFilter
+from packages.admin.releases import ReadOnlyInline
+from packages.curation import deletion, ownership, roles
+from packages.curation import projects as curation
 from packages.errors import DomainError
 from packages.models import File, Project, ProjectStatus, Release, Role, RoleName
 from packages.names import check_new_project_name, normalize_name, ultranormalize_name
@@ -33,7 +34,7 @@ class ReleaseInline(ReadOnlyInline):
 
 
 class RoleInline(admin.TabularInline):
-    """Roles are edited here; save_formset routes changes through packages.roles."""
+    """Roles are edited here; save_formset routes changes through packages.curation.roles."""
 
     model = Role
     extra = 1
@@ -163,7 +164,7 @@ class ProjectAdmin(admin.ModelAdmin):
         return request.user.is_active and request.user.is_superuser
 
     def get_urls(self):
-        from packages.admin_dashboard import dashboard_view
+        from packages.admin.dashboard import dashboard_view
 
         return [path("dashboard/", self.admin_site.admin_view(dashboard_view),
                      name="packages_dashboard"), *super().get_urls()]
@@ -291,12 +292,10 @@ class ProjectAdmin(admin.ModelAdmin):
 
 
 # Registered here so that Django's autodiscovery of packages.admin finds them all.
-from packages import (  # noqa: E402,F401
-    admin_accounts,
-    admin_records,
-    admin_releases,
-    consumers_admin,
-)
-from packages.upstream import admin as upstream_admin  # noqa: E402,F401
+import packages.admin.accounts  # noqa: E402,F401
+import packages.admin.bans  # noqa: E402,F401
+import packages.admin.records  # noqa: E402,F401
+import packages.admin.releases  # noqa: E402,F401
+import packages.upstream.admin  # noqa: E402,F401
 
 admin.site.index_template = "admin/packages/index.html"

@@ -5,7 +5,7 @@ INDEX_PROJECT_CREATION chooses
 - ``prefix-team``: only a member of the team that owns a reserved name or
   namespace prefix (packages.upstream's ReservedName with a team) covering the name;
 - ``moderated``: anyone, but the project starts ``pending``: hidden from every
-  API and not installable until a curator approves it (packages.curation).
+  API and not installable until a curator approves it (packages.curation.projects).
 
 Curators creating a project in the admin are not subject to it."""
 

@@ -1,0 +1,1 @@
+"""Access: HTTP Basic authentication and its throttle, private reads, consumer bans."""

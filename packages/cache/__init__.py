@@ -1,0 +1,1 @@
+"""Caching: the surrogate keys a change dirties, purges after commit, the CDN."""

@@ -1,0 +1,1 @@
+"""Curation: what admins and owners change (yanks, deletions, roles, tokens, projects), each a journaled operation."""
