@@ -108,9 +108,9 @@ def _load_release(project, pk) -> Release:
 
 def project_document(project) -> dict | None:
     """Everything /pypi/<name>/json shows, in five queries; None without releases."""
-    releases = list(Release.objects.filter(project=project).order_by().values_list(
-        "id", "version", "yanked"
-    ))
+    # A quarantined release is hidden from every API (its project is visible).
+    releases = list(Release.objects.filter(project=project, quarantined=False).order_by()
+                    .values_list("id", "version", "yanked"))
     if not releases:
         return None
     latest = latest_index([(version, yanked) for _, version, yanked in releases])
@@ -119,13 +119,13 @@ def project_document(project) -> dict | None:
         "last_serial": project.last_serial,
         "roles": _roles(project),
         "versions": {pk: version for pk, version, _ in releases},
-        "files": _file_rows(release__project=project),
+        "files": _file_rows(release__project=project, release__quarantined=False),
     }
 
 
 def release_document(project, version: str) -> dict | None:
     release = find_release(project, version)
-    if release is None:
+    if release is None or release.quarantined:
         return None
     return {
         "release": release,

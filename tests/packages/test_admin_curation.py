@@ -81,6 +81,10 @@ def test_quarantined_release_leaves_every_read_and_is_not_served(admin_client, c
     assert [r.version for r in feed_queries.latest_releases()] == ["1.0"]
     assert [r.version for r in feed_queries.project_releases(bad.project)] == ["1.0"]
     assert feed_queries.newest_projects()[0].highest_release.version == "1.0"
+    document = client.get("/pypi/split/json").json()
+    assert document["info"]["version"] == "1.0" and list(document["releases"]) == ["1.0"]
+    assert bad_file.filename not in {f["filename"] for f in document["urls"]}
+    assert client.get("/pypi/split/2.0/json").status_code == 404
 
     purged.clear()
     confirm(admin_client, "release", "clear_quarantine_selected", [bad], purged)
