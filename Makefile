@@ -18,7 +18,9 @@ $(STAMP): requirements.lock
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	touch $@
 
-# The embedded default: SQLite and files under ./data, eager tasks, DEBUG on.
+# The embedded default: SQLite and files under ./data, eager tasks, DEBUG on. The
+# printed links and the pages' absolute URLs use the address served on.
+serve: export INDEX_BASE_URL ?= http://$(HOST):$(PORT)
 serve: setup
 	DEBUG=1 $(VENV)/bin/python manage.py migrate --noinput
 	DEBUG=1 $(VENV)/bin/python manage.py ensureadmin

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The admin's CSS and JS, served by the app itself (gunicorn alone is styled).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "indexsite.middleware.RejectNulMiddleware",
     "packages.access.ban_middleware.ConsumerPolicyMiddleware",
     "packages.access.read_auth.ReadAuthMiddleware",
@@ -165,12 +167,16 @@ INDEX_FILES_ACCEL_REDIRECT = env_str("INDEX_FILES_ACCEL_REDIRECT", "")
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Without `collectstatic`, WhiteNoise finds the admin's files in the apps (read at
+# startup); after it, STATIC_ROOT is served.
+WHITENOISE_USE_FINDERS = True
 
 # Celery: no broker means tasks run eagerly in-process (the embedded default).
 CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL", "")
-# The in-memory transport is never used by eager tasks; it only keeps kombu
-# from looking for a broker on localhost.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or "memory://"
+# The in-memory transport carries no eager task, but Celery still opens a producer
+# on it (for the serializer): naming a host keeps kombu from logging "No hostname
+# was supplied" on every change in the embedded default.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_ACKS_LATE = True
