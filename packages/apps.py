@@ -9,7 +9,7 @@ class PackagesConfig(AppConfig):
     verbose_name = "Package index"
 
     def ready(self):
-        _create_sqlite_folder()
+        _create_data_folders()
 
         from django.contrib.auth import get_user_model
         from django.contrib.auth.models import Group
@@ -36,10 +36,13 @@ class PackagesConfig(AppConfig):
         )
 
 
-def _create_sqlite_folder() -> None:
+def _create_data_folders() -> None:
     """SQLite creates its file but not the folder it lives in (the embedded
     default's data folder on a fresh checkout)."""
     database = settings.DATABASES["default"]
     name = str(database.get("NAME", ""))
     if database["ENGINE"].endswith("sqlite3") and name and not name.startswith((":memory:", "file:")):
         Path(name).parent.mkdir(parents=True, exist_ok=True)
+    # WhiteNoise serves STATIC_ROOT once `collectstatic` filled it (the admin's files
+    # come from the apps until then) and warns at every start while it is missing.
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)

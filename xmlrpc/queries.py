@@ -50,22 +50,21 @@ def _visible_journal():
     return rows.order_by("id")
 
 
-def journal_since_serial(serial: int, *, limit: int = CHANGELOG_PAGE_SIZE) -> list[tuple]:
-    """(name, version, submitted_date, action, id) for ids above ``serial``."""
+def _journal_rows(limit: int, **after) -> list[tuple]:
     return list(
-        _visible_journal()
-        .filter(id__gt=serial)
+        _visible_journal().filter(**after)
         .values_list("name", "version", "submitted_date", "action", "id")[:limit]
     )
+
+
+def journal_since_serial(serial: int, *, limit: int = CHANGELOG_PAGE_SIZE) -> list[tuple]:
+    """(name, version, submitted_date, action, id) for ids above ``serial``."""
+    return _journal_rows(limit, id__gt=serial)
 
 
 def journal_since_date(since: datetime, *, limit: int = CHANGELOG_PAGE_SIZE) -> list[tuple]:
     """(name, version, submitted_date, action, id) submitted strictly after ``since``."""
-    return list(
-        _visible_journal()
-        .filter(submitted_date__gt=since)
-        .values_list("name", "version", "submitted_date", "action", "id")[:limit]
-    )
+    return _journal_rows(limit, submitted_date__gt=since)
 
 
 # --- projects and roles --------------------------------------------------------------
