@@ -6,7 +6,6 @@ as ``<path>.metadata``. Files are read in chunks, never whole into memory."""
 
 import contextlib
 import hashlib
-import io
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -79,10 +78,6 @@ def save_stored(path: str, fileobj: BinaryIO) -> str:
     if saved != path:  # pragma: no cover - storage renamed despite exists() check (race)
         storage.delete(saved)
     return path
-
-
-def save_stored_bytes(path: str, content: bytes) -> str:
-    return save_stored(path, io.BytesIO(content))
 
 
 def open_stored(path: str, mode: str = "rb"):

@@ -48,12 +48,6 @@ def sort_key(version: str) -> Version | LegacyVersion:
     return parse(version)
 
 
-def sort_versions(versions: Iterable[str], *, reverse: bool = False) -> list[str]:
-    # Equal keys (``1.0`` and ``1.0.0``) fall back to the text, so that the
-    # order never depends on the order the rows came in.
-    return sorted(versions, key=lambda v: (sort_key(v), v), reverse=reverse)
-
-
 def sort_releases(releases: Iterable[T], *, reverse: bool = False) -> list[T]:
     """Objects with a ``version`` attribute (Release rows) in PyPI's order; the
     index of a release in the ascending list is PyPI's ``_pypi_ordering``."""

@@ -11,7 +11,7 @@ from django.db.models import F
 from packages.curation.roles import add_role
 from packages.journal import record_journal_entry
 from packages.models import File, Filename, PackageType, Project, Release, RoleName
-from packages.storage import distribution_path, hash_fileobj, save_stored, save_stored_bytes
+from packages.storage import distribution_path, hash_fileobj, save_stored
 from tests.dists import make_sdist, make_wheel
 
 
@@ -54,7 +54,7 @@ def add_file(release: Release, filename: str, content: bytes, *, metadata: str |
     save_stored(path, io.BytesIO(content))
     if metadata is not None:
         data = metadata.encode()
-        save_stored_bytes(f"{path}.metadata", data)
+        save_stored(f"{path}.metadata", io.BytesIO(data))
         metadata_fields = {
             "metadata_sha256": hashlib.sha256(data).hexdigest(),
             "metadata_blake2_256": hashlib.blake2b(data, digest_size=32).hexdigest(),

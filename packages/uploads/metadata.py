@@ -13,7 +13,6 @@ import trove_classifiers
 from packaging.metadata import ExceptionGroup, InvalidMetadata, Metadata, parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
-from packaging.version import Version
 
 from packages.errors import UploadRejected
 from packages.models import Project, Release
@@ -225,13 +224,3 @@ def check_metadata(raw: dict) -> UploadMetadata:
         supported_platforms=list(raw.get("supported_platforms", [])),
         dynamic=list(raw.get("dynamic", [])),
     )
-
-
-def metadata_name_and_version(data: bytes) -> tuple[str | None, Version | None]:
-    """Name and version of a METADATA/PKG-INFO file, None where absent or invalid."""
-    raw = raw_from_core_metadata(data)
-    try:
-        version = Version(raw["version"]) if "version" in raw else None
-    except ValueError:
-        version = None
-    return raw.get("name"), version

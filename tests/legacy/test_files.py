@@ -8,7 +8,7 @@ import pytest
 
 from packages.curation.deletion import delete_file
 from packages.models import File, Project, ProjectStatus
-from packages.storage import save_stored_bytes
+from packages.storage import save_stored
 from tests.factories import publish
 
 
@@ -131,7 +131,7 @@ def test_cors_preflight_and_write_methods(client, wheel):
 def test_object_in_storage_without_a_file_row_is_not_served(client, db):
     digest = "ab" * 32
     path = f"packages/{digest[:2]}/{digest[2:4]}/{digest[4:]}/stray-1.0-py3-none-any.whl"
-    save_stored_bytes(path, b"not a registered file")
+    save_stored(path, io.BytesIO(b"not a registered file"))
     assert client.get(f"/{path}").status_code == 404
 
 

@@ -1,12 +1,14 @@
+import io
+
 import pytest
 
-from packages.storage import distributions_storage, removed_on_failure, save_stored_bytes
+from packages.storage import distributions_storage, removed_on_failure, save_stored
 from tests.factories import publish
 
 
 def test_failed_upload_removes_what_it_stored(db):
     with pytest.raises(RuntimeError), removed_on_failure() as stored:
-        stored.append(save_stored_bytes("packages/aa/bb/cc/orphan-1.0.tar.gz", b"x"))
+        stored.append(save_stored("packages/aa/bb/cc/orphan-1.0.tar.gz", io.BytesIO(b"x")))
         raise RuntimeError("the transaction failed")
     assert not distributions_storage().exists("packages/aa/bb/cc/orphan-1.0.tar.gz")
 
