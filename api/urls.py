@@ -3,10 +3,18 @@
 The documents are on the hot path (packages.http.hot_path): one already cached
 is answered before the session/CSRF/auth/messages middleware and DRF."""
 
+from django.contrib.auth import views as auth_views
 from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView
 
-from api.pages import home_page, project_page
+from api.account_pages import revoke_token_page, tokens_page
+from api.pages import (
+    home_page,
+    legacy_release_redirect,
+    project_page,
+    projects_page,
+    search_page,
+)
 from api.views import ProjectJSONView, ReleaseJSONView, cached_document_answer
 from packages.http.cors import cors
 from packages.http.hot_path import hot_path
@@ -43,4 +51,15 @@ urlpatterns = [
     # The pages package_url/release_url and the RSS items link to.
     path("project/<str:name>/", project_page, name="project-page"),
     path("project/<str:name>/<str:version>/", project_page, name="release-page"),
+    path("projects/", projects_page, name="projects-page"),
+    path("search/", search_page, name="search-page"),
+    # hatch links to <repository>/<name>/<version>/ after an upload to /legacy/.
+    path("legacy/<str:name>/<str:version>/", legacy_release_redirect, name="legacy-release"),
+    path("accounts/login/", auth_views.LoginView.as_view(
+        template_name="api/login.html", next_page="/account/tokens/",
+        redirect_authenticated_user=True,
+    ), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
+    path("account/tokens/", tokens_page, name="account-tokens"),
+    path("account/tokens/<int:token_id>/revoke/", revoke_token_page, name="account-token-revoke"),
 ]

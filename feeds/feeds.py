@@ -69,6 +69,11 @@ class PyPIRssFeed(Rss201rev2Feed):
         handler.addQuickElement("pubDate", formatdate(item["pubdate"].timestamp(), usegmt=True))
 
 
+def index_name() -> str:
+    """The index's display name (the INDEX_NAME setting), where PyPI writes its own."""
+    return settings.INDEX_NAME
+
+
 class IndexFeed(Feed):
     """Common parts: PyPI's document shape, absolute links on INDEX_BASE_URL,
     release summaries as descriptions, release ``created`` as pubDate."""
@@ -106,8 +111,11 @@ class IndexFeed(Feed):
 class LatestUpdatesFeed(IndexFeed):
     """``/rss/updates.xml``: the 100 newest releases of the index."""
 
-    title = "PyPI recent updates"
-    description = "Recent updates to the Python Package Index"
+    def title(self):
+        return f"{index_name()} recent updates"
+
+    def description(self):
+        return f"Recent updates to {index_name()}"
 
     def items(self):
         return feed_queries.latest_releases()
@@ -117,14 +125,17 @@ class NewestPackagesFeed(IndexFeed):
     """``/rss/packages.xml``: the 40 newest projects that have a release, each
     described by its highest release."""
 
-    title = "PyPI newest packages"
-    description = "Newest packages registered at the Python Package Index"
+    def title(self):
+        return f"{index_name()} newest packages"
+
+    def description(self):
+        return f"Newest packages registered at {index_name()}"
 
     def items(self):
         return feed_queries.newest_projects()
 
     def item_title(self, project):
-        return f"{project.name} added to PyPI"
+        return f"{project.name} added to {index_name()}"
 
     def item_link(self, project):
         return project_url(project)
@@ -153,13 +164,13 @@ class ProjectReleasesFeed(IndexFeed):
         return project
 
     def title(self, project):
-        return f"PyPI recent updates for {project.name}"
+        return f"{index_name()} recent updates for {project.name}"
 
     def link(self, project):
         return project_url(project)
 
     def description(self, project):
-        return f"Recent updates to the Python Package Index for {project.name}"
+        return f"Recent updates to {index_name()} for {project.name}"
 
     def items(self, project):
         return feed_queries.project_releases(project)

@@ -27,6 +27,8 @@ INSECURE_SECRET_KEY_IN_USE = SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 # The origin clients see, used for absolute links in the JSON API and feeds.
 INDEX_BASE_URL = env_str("INDEX_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The name pages and feeds show for this index (never "PyPI").
+INDEX_NAME = env_str("INDEX_NAME", "indexsite")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [INDEX_BASE_URL])
 
 # HTTPS in production (README "Production"). Off in the embedded default, which

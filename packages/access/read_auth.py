@@ -12,9 +12,10 @@ from packages.access.basic_auth import (
 from packages.access.throttle import TooManyFailures
 from packages.http.errors import error_response
 
-# Paths that keep their own authentication: the admin (sessions), the upload
+# Paths that keep their own authentication: the admin and the account pages
+# (sessions: a person logs in there to make the token that reads), the upload
 # endpoint (tokens with upload scope), and static assets for the admin.
-_OWN_AUTH_PREFIXES = ("/admin/", "/static/", "/legacy/")
+_OWN_AUTH_PREFIXES = ("/admin/", "/static/", "/legacy/", "/accounts/", "/account/")
 
 
 class ReadAuthMiddleware:

@@ -47,7 +47,7 @@ def test_reader_follows_the_redirect_to_the_normalized_project_feed(live_server)
 
     assert feed.status == 301
     assert feed.href == f"{live_server.url}/rss/project/tiny-proj/releases.xml"
-    assert feed.feed.title == "PyPI recent updates for Tiny_Proj"
+    assert feed.feed.title == "indexsite recent updates for Tiny_Proj"
     assert [e.title for e in feed.entries] == ["1.0.0"]
 
 
@@ -77,7 +77,7 @@ def test_every_link_in_every_feed_answers_200(live_server, settings):
 @pytest.mark.parametrize(
     ("action", "feed_path", "title"),
     [("rss", "/rss/updates.xml", "TinyProj 1.0.0"),
-     ("packages_rss", "/rss/packages.xml", "TinyProj added to PyPI")],
+     ("packages_rss", "/rss/packages.xml", "TinyProj added to indexsite")],
 )
 def test_reader_follows_pypis_old_action_urls_to_the_feeds(live_server, action, feed_path, title):
     publish("TinyProj", "1.0.0", wheel=False)

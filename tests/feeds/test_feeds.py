@@ -61,9 +61,9 @@ def test_updates_lists_new_releases_newest_first_with_pypi_fields(client):
 
     feed = get_feed(client, "/rss/updates.xml")
 
-    assert feed.feed.title == "PyPI recent updates"
+    assert feed.feed.title == "indexsite recent updates"
     assert feed.feed.link == f"{BASE}/"
-    assert feed.feed.description == "Recent updates to the Python Package Index"
+    assert feed.feed.description == "Recent updates to indexsite"
     assert feed.feed.language == "en"
     assert titles(feed) == ["TinyProj 1.1.0", "Other_Lib 0.3rc1", "TinyProj 1.0.0"]
     newest, other, oldest = feed.entries
@@ -154,7 +154,7 @@ def test_updates_never_show_quarantined_projects(client):
     set_project_status(bad.project, "quarantined", reason="malware")
 
     assert titles(get_feed(client, "/rss/updates.xml")) == ["TinyProj 1.0.0"]
-    assert titles(get_feed(client, "/rss/packages.xml")) == ["TinyProj added to PyPI"]
+    assert titles(get_feed(client, "/rss/packages.xml")) == ["TinyProj added to indexsite"]
 
     set_project_status(bad.project, "active")
 
@@ -203,10 +203,10 @@ def test_packages_lists_projects_with_a_release_newest_first(client):
 
     feed = get_feed(client, "/rss/packages.xml")
 
-    assert feed.feed.title == "PyPI newest packages"
+    assert feed.feed.title == "indexsite newest packages"
     assert feed.feed.link == f"{BASE}/"
-    assert feed.feed.description == "Newest packages registered at the Python Package Index"
-    assert titles(feed) == ["Other_Lib added to PyPI", "TinyProj added to PyPI"]
+    assert feed.feed.description == "Newest packages registered at indexsite"
+    assert titles(feed) == ["Other_Lib added to indexsite", "TinyProj added to indexsite"]
     other, tiny = feed.entries
     assert other.link == other.id == f"{BASE}/project/other-lib/"
     assert tiny.link == tiny.id == f"{BASE}/project/tinyproj/"
@@ -230,8 +230,8 @@ def test_packages_holds_the_40_newest_projects(client):
     feed = get_feed(client, "/rss/packages.xml")
 
     assert len(feed.entries) == 40
-    assert feed.entries[0].title == "proj40 added to PyPI"
-    assert feed.entries[-1].title == "proj1 added to PyPI"
+    assert feed.entries[0].title == "proj40 added to indexsite"
+    assert feed.entries[-1].title == "proj1 added to indexsite"
 
 
 def test_packages_drops_deleted_projects(client):
@@ -241,7 +241,7 @@ def test_packages_drops_deleted_projects(client):
 
     delete_project(gone.project)
 
-    assert titles(get_feed(client, "/rss/packages.xml")) == ["TinyProj added to PyPI"]
+    assert titles(get_feed(client, "/rss/packages.xml")) == ["TinyProj added to indexsite"]
 
 
 # --- /rss/project/<name>/releases.xml ----------------------------------------
@@ -256,9 +256,9 @@ def test_project_feed_lists_that_projects_releases_newest_first(client):
 
     feed = get_feed(client, "/rss/project/tinyproj/releases.xml")
 
-    assert feed.feed.title == "PyPI recent updates for TinyProj"
+    assert feed.feed.title == "indexsite recent updates for TinyProj"
     assert feed.feed.link == f"{BASE}/project/tinyproj/"
-    assert feed.feed.description == "Recent updates to the Python Package Index for TinyProj"
+    assert feed.feed.description == "Recent updates to indexsite for TinyProj"
     assert titles(feed) == ["1.1.0", "1.0.0"]
     assert feed.entries[1].link == f"{BASE}/project/tinyproj/1.0.0/"
     assert feed.entries[1].author == "ada@example.org"
