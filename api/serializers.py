@@ -327,3 +327,68 @@ class ProjectDocumentSerializer(ReleaseDocumentSerializer):
 
 class NotFoundSerializer(serializers.Serializer):
     message = serializers.CharField()
+
+
+# --- documents of kept upstream projects ------------------------------------------
+
+
+def _upstream_file(file, base_url: str) -> dict:
+    """A PageFile as PyPI's file entry: only what the upstream's page said (its
+    sha256; no md5 or blake2 is known), the URL this index serves it at."""
+    upload_time, upload_time_iso = (
+        format_upload_time(file.upload_time) if file.upload_time else (None, None))
+    wheel = file.filename.endswith(".whl")
+    return {
+        "comment_text": None,
+        "core-metadata": {"sha256": file.metadata_sha256} if file.metadata_sha256 else False,
+        "digests": {"sha256": file.sha256},
+        "downloads": -1,
+        "filename": file.filename,
+        "has_sig": False,
+        "md5_digest": None,
+        "packagetype": "bdist_wheel" if wheel else "sdist",
+        "python_version": file.filename.split("-")[-3] if wheel else "source",
+        "requires_python": file.requires_python or None,
+        "size": file.size,
+        "upload_time": upload_time,
+        "upload_time_iso_8601": upload_time_iso,
+        "url": base_url + file.url_path,
+        "yanked": file.yanked,
+        "yanked_reason": file.yanked_reason or None,
+    }
+
+
+def upstream_document(page, version: str, *, base_url: str, project: bool) -> dict:
+    """``/pypi/<name>[/<version>]/json`` of a kept upstream project, from its
+    filtered page (``packages.upstream.filters.UpstreamPage``): the files, their
+    versions, Requires-Python and yanks; the core metadata this index does not
+    keep (summary, authors, dependencies...) is null, as PyPI shows an absent field."""
+    files = [f for f in page.files if f.version == version]
+    project_page = f"{base_url}/project/{page.name}/"
+    yanked = bool(files) and all(f.yanked for f in files)
+    info = {key: None for key in (
+        "author", "author_email", "bugtrack_url", "description_content_type", "docs_url",
+        "download_url", "dynamic", "home_page", "keywords", "license", "license_expression",
+        "license_files", "maintainer", "maintainer_email", "platform", "project_urls",
+        "provides_extra", "requires_dist", "summary")}
+    info.update({
+        "classifiers": [], "description": "", "downloads": dict(FROZEN_DOWNLOADS),
+        "name": page.name, "package_url": project_page, "project_url": project_page,
+        "release_url": f"{project_page}{version}/",
+        "requires_python": next((f.requires_python for f in files if f.requires_python), None),
+        "version": version, "yanked": yanked,
+        "yanked_reason": (files[0].yanked_reason or None) if yanked else None,
+    })
+    document = {
+        "info": info,
+        "last_serial": page.last_serial or 0,
+        "ownership": {"organization": None, "roles": []},
+        "urls": [_upstream_file(f, base_url) for f in files],
+        "vulnerabilities": [],
+    }
+    if project:
+        document["releases"] = {
+            v: [_upstream_file(f, base_url) for f in page.files if f.version == v]
+            for v in page.versions
+        }
+    return document

@@ -16,6 +16,7 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.http import HttpResponsePermanentRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from packaging.utils import canonicalize_version
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.views import APIView
 
@@ -32,16 +33,21 @@ from api.serializers import (
     NotFoundSerializer,
     ProjectDocumentSerializer,
     ReleaseDocumentSerializer,
+    upstream_document,
 )
 from packages.cache.keys import project_key
-from packages.http.cache_policy import JSON_DOCUMENT, apply_cache_policy
+from packages.errors import DomainError
+from packages.http.cache_policy import JSON_DOCUMENT, UPSTREAM_PAGE, apply_cache_policy
 from packages.http.conditional import conditional_response, md5_etag
 from packages.http.cors import cors
-from packages.http.errors import not_found
+from packages.http.errors import error_response, not_found
+from packages.http.pypi_json import render_json
 from packages.models import File, Project, Release, Role
 from packages.names import normalize_name
 from packages.queries import find_simple_project, find_visible_project
 from packages.storage import stored_url
+from packages.upstream.errors import UpstreamNotFound
+from packages.upstream.pages import resolve_project
 from packages.versions import find_release, latest_index
 
 NOT_FOUND_BODY = b'{"message": "Not Found"}'
@@ -198,6 +204,44 @@ def _visible_project(request, name: str) -> Project | None:
     return find_visible_project(name)
 
 
+def upstream_json(request, name: str, version: str | None = None):
+    """The document of a kept upstream project (no local one has the name), from
+    its page as the simple API serves it: the same filters (blocks, approval,
+    cooldown, quarantine). Built on each request, like its simple page (no serial
+    of this index moves when the upstream changes)."""
+    normalized = normalize_name(name)
+    try:
+        resolution = resolve_project(normalized)
+    except UpstreamNotFound:
+        return json_not_found()
+    except DomainError as exc:  # 502/504, the message names the upstream
+        return error_response(exc.status, exc.message)
+    page = resolution.page
+    if resolution.source != "upstream" or not page.versions:
+        return json_not_found()
+    if name != normalized:
+        tail = "json" if version is None else f"{quote(version, safe='!+~')}/json"
+        return HttpResponsePermanentRedirect(f"{settings.INDEX_BASE_URL}/pypi/{normalized}/{tail}")
+    whole_project = version is None
+    if whole_project:
+        yanked = [all(f.yanked for f in page.files if f.version == v) for v in page.versions]
+        version = page.versions[latest_index(list(zip(page.versions, yanked, strict=True)))]
+    else:
+        wanted = canonicalize_version(version)
+        version = next((v for v in page.versions
+                        if v == version or canonicalize_version(v) == wanted), None)
+        if version is None:
+            return json_not_found()
+    body = render_json(upstream_document(page, version, base_url=settings.INDEX_BASE_URL,
+                                         project=whole_project))
+    response = conditional_response(request, body, etag=md5_etag(body),
+                                    content_type=PyPIJSONRenderer.media_type)
+    if page.last_serial is not None:
+        response["X-PyPI-Last-Serial"] = str(page.last_serial)
+    response["X-Frame-Options"] = "DENY"
+    return apply_cache_policy(response, UPSTREAM_PAGE, [project_key(normalized)])
+
+
 class _NoNegotiation(BaseContentNegotiation):
     """PyPI answers JSON whatever the Accept header says (never a 406)."""
 
@@ -307,7 +351,7 @@ class ProjectJSONView(_PyPIJSONView):
     def get(self, request, name: str, slash: str = ""):
         project = _visible_project(request, name)
         if project is None:
-            return json_not_found()
+            return upstream_json(request, name)
         if name != project.normalized_name:
             return self._redirect(project, f"/pypi/{project.normalized_name}/json{slash}")
         return self._serve(request, project, PROJECT_ROUTE, lambda: project_document(project))
@@ -326,7 +370,7 @@ class ReleaseJSONView(_PyPIJSONView):
     def get(self, request, name: str, version: str, slash: str = ""):
         project = _visible_project(request, name)
         if project is None:
-            return json_not_found()
+            return upstream_json(request, name, version)
         if name != project.normalized_name:
             return self._redirect(
                 project,

@@ -27,6 +27,7 @@ from django.http import (
 )
 from django.utils.http import http_date
 
+from packages.errors import DomainError
 from packages.http.cache_policy import (
     FILE,
     FILE_PREDICTABLE_REDIRECT,
@@ -35,9 +36,11 @@ from packages.http.cache_policy import (
 )
 from packages.http.conditional import client_has
 from packages.http.cors import FILE_CORS_HEADERS, cors
-from packages.http.errors import not_found
+from packages.http.errors import error_response, not_found
 from packages.queries import ServedFile, find_served_file, find_visible_file_path
 from packages.storage import open_stored, stored_url
+from packages.upstream.errors import UpstreamNotFound
+from packages.upstream.files import FileStream, fetch_file, find_kept_file
 
 CHUNK_SIZE = 256 * 1024
 METADATA_SUFFIX = ".metadata"
@@ -71,8 +74,53 @@ def serve(request, path: str):
         size, digest, content_type = None, file.metadata_sha256, content_type_for(stored_path)
     else:
         size, digest, content_type = file.size, file.sha256, content_type_for(file.filename)
-    etag = f'"{digest}"'
+    headers = {"X-PyPI-File-Project": file.project, "X-PyPI-File-Version": file.version,
+               "X-PyPI-File-Package-Type": file.packagetype,
+               "X-PyPI-File-Python-Version": file.python_version}
+    return _serve_stored(request, stored_path, size=size, digest=digest,
+                         content_type=content_type, upload_time=file.upload_time,
+                         headers=headers)
 
+
+@cors(headers=FILE_CORS_HEADERS)
+def serve_upstream(request, path: str):
+    """GET/HEAD ``/packages/upstream/<path>``: a file of an upstream page (or its
+    .metadata). A kept copy is served like a local file; the first download is
+    streamed from the upstream while packages.upstream.files stores and checks it."""
+    if request.method == "OPTIONS":
+        return HttpResponse(status=204)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD", "OPTIONS"])
+    stored_path = "packages/" + path
+    try:
+        found = fetch_file(stored_path) if request.method == "GET" else _kept_or_fetched(
+            stored_path)
+    except UpstreamNotFound:
+        return not_found()
+    except DomainError as exc:  # 502/504, the message names the upstream
+        return error_response(exc.status, exc.message)
+    headers = {"X-PyPI-File-Project": found.project, "X-PyPI-File-Version": found.version}
+    if isinstance(found, FileStream):
+        response = StreamingHttpResponse(found, content_type=content_type_for(found.filename))
+        if found.size is not None:
+            response["Content-Length"] = str(found.size)
+        _file_headers(response, f'"{found.sha256}"', found.upload_time, headers)
+        return response
+    content_type = content_type_for(found.path if found.is_metadata else found.filename)
+    return _serve_stored(request, found.path, size=found.size, digest=found.sha256,
+                         content_type=content_type, upload_time=found.upload_time,
+                         headers=headers)
+
+
+def _kept_or_fetched(stored_path: str):
+    # HEAD has no body to stream: the file is fetched (and checked) whole first.
+    return find_kept_file(stored_path) or fetch_file(stored_path, stream=False)
+
+
+def _serve_stored(request, stored_path: str, *, size, digest: str, content_type: str,
+                  upload_time, headers: dict):
+    """A stored file (local or a kept upstream copy), as the deployment serves them."""
+    etag = f'"{digest}"'
     if settings.INDEX_STORAGE == "s3":
         return apply_cache_policy(HttpResponseRedirect(stored_url(stored_path)),
                                   FILE_STORAGE_REDIRECT)
@@ -91,7 +139,7 @@ def serve(request, path: str):
         if size is None:
             size = handle.size
         response = _file_response(request, handle, size, etag, content_type)
-    _file_headers(response, file, etag, is_metadata)
+    _file_headers(response, etag, upload_time, headers)
     return response
 
 
@@ -123,16 +171,13 @@ def _lookup(stored_path: str) -> tuple[ServedFile, bool] | None:
     return None
 
 
-def _file_headers(response, file: ServedFile, etag: str, is_metadata: bool) -> None:
-    headers = response.headers
-    headers["ETag"] = etag
-    headers["Last-Modified"] = http_date(file.upload_time.timestamp())
+def _file_headers(response, etag: str, upload_time, headers: dict) -> None:
+    response.headers["ETag"] = etag
+    response.headers["Last-Modified"] = http_date(upload_time.timestamp())
     apply_cache_policy(response, FILE)
-    headers["Accept-Ranges"] = "bytes"
-    headers["X-PyPI-File-Project"] = file.project
-    headers["X-PyPI-File-Version"] = file.version
-    headers["X-PyPI-File-Package-Type"] = file.packagetype
-    headers["X-PyPI-File-Python-Version"] = file.python_version
+    response.headers["Accept-Ranges"] = "bytes"
+    for name, value in headers.items():
+        response.headers[name] = value
 
 
 def _file_response(request, handle, size: int, etag: str, content_type: str):

@@ -14,19 +14,22 @@ from django.views.decorators.http import require_safe
 from legacy import simple_pages
 from legacy.negotiation import V1_JSON, choose_media_type
 from packages.cache.keys import ALL_PROJECTS, project_key
+from packages.errors import DomainError
 from packages.http.cache_policy import (
     SIMPLE_INDEX_HTML,
     SIMPLE_INDEX_JSON,
     SIMPLE_PAGE,
     SIMPLE_REDIRECT,
+    UPSTREAM_PAGE,
     apply_cache_policy,
 )
-from packages.http.conditional import client_has, conditional_response
+from packages.http.conditional import client_has, conditional_response, md5_etag
 from packages.http.cors import cors
-from packages.http.errors import not_found
+from packages.http.errors import error_response, not_found
 from packages.journal import last_serial
 from packages.names import normalize_name
 from packages.queries import find_simple_project
+from packages.upstream.pages import kept_project_names, resolve_project
 
 
 def _content_type(media_type: str) -> str:
@@ -37,7 +40,8 @@ def _content_type(media_type: str) -> str:
 def _page_response(request, body, *, media_type, etag, serial, policy, surrogate_key):
     response = conditional_response(request, body, etag=etag, content_type=_content_type(media_type))
     response["Vary"] = "Accept"
-    response["X-PyPI-Last-Serial"] = str(serial)
+    if serial is not None:  # an upstream may send none
+        response["X-PyPI-Last-Serial"] = str(serial)
     return apply_cache_policy(response, policy, [surrogate_key])
 
 
@@ -53,14 +57,17 @@ def _redirect(location: str, request) -> HttpResponsePermanentRedirect:
 def index(request):
     media_type = choose_media_type(request)
     serial = last_serial()
-    generation = simple_pages.index_generation()
+    # Kept upstream projects are listed too; they come and go without a journal
+    # entry, so their names are part of the key.
+    upstream_names = kept_project_names()
+    generation = simple_pages.index_generation(upstream_names)
     etag = simple_pages.index_etag(serial, generation, media_type)
     body = None
     if not client_has(request, etag):
         key = simple_pages.index_key(serial, generation, media_type)
         body = simple_pages.cached_index(key)
         if body is None:
-            body = simple_pages.stream_index(key, serial, media_type)
+            body = simple_pages.stream_index(key, serial, media_type, upstream_names)
     return _page_response(
         request, body, media_type=media_type, etag=etag, serial=serial,
         policy=SIMPLE_INDEX_JSON if media_type == V1_JSON else SIMPLE_INDEX_HTML,
@@ -71,17 +78,52 @@ def index(request):
 @require_safe
 @cors
 def detail(request, name: str):
-    project = find_simple_project(normalize_name(name))
+    """The local page, an upstream one or both merged: packages.upstream.pages
+    decides (shared/spec/upstream.md)."""
+    normalized = normalize_name(name)
+    project = find_simple_project(normalized)
+    if project is not None and name != project.normalized_name:
+        return _redirect(f"/simple/{quote(project.normalized_name)}/", request)
+    if project is None or not project.local_only:  # a local page with files: no more queries
+        try:
+            resolution = resolve_project(normalized)
+        except DomainError as exc:  # blocked, awaiting approval (404); upstream failing (502/504)
+            return error_response(exc.status, exc.message)
+        if resolution.source in ("upstream", "merged"):
+            if name != normalized:
+                return _redirect(f"/simple/{quote(normalized)}/", request)
+            return _resolved_page(request, resolution, project)
     if project is None:
         return not_found()
-    if name != project.normalized_name:
-        return _redirect(f"/simple/{quote(project.normalized_name)}/", request)
     media_type = choose_media_type(request)
     etag = simple_pages.detail_etag(project, media_type)
     body = None if client_has(request, etag) else simple_pages.detail_body(project, media_type)
     return _page_response(
         request, body, media_type=media_type, etag=etag, serial=project.last_serial,
         policy=SIMPLE_PAGE, surrogate_key=project_key(project.normalized_name),
+    )
+
+
+def _resolved_page(request, resolution, project):
+    """An upstream page (or a merged one), rendered on each request from the kept
+    copy: its files' filters (cooldown, blocks) move with the clock and the
+    curators' lists, not with any serial, so no rendered body is cached here;
+    the ETag is the body's md5 and the page's max-age stays within the proxy's
+    revalidation interval (UPSTREAM_PAGE)."""
+    page = resolution.page
+    if resolution.source == "merged" and project is None:
+        return not_found()  # the local project is hidden (quarantined): so is its page
+    media_type = choose_media_type(request)
+    if resolution.source == "merged":
+        head, serial, local_id = project, project.last_serial, project.id
+    else:
+        head = simple_pages.PageHead(page.name, page.status, page.status_reason,
+                                     page.last_serial)
+        serial, local_id = page.last_serial, None
+    body = simple_pages.render_resolved(head, page.files, media_type, local_project_id=local_id)
+    return _page_response(
+        request, body, media_type=media_type, etag=md5_etag(body), serial=serial,
+        policy=UPSTREAM_PAGE, surrogate_key=project_key(page.name),
     )
 
 

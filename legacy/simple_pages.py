@@ -16,6 +16,7 @@ trailing newline), so bodies are byte-stable.
 import json
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC
 from urllib.parse import quote
 
@@ -107,7 +108,9 @@ def _detail_html(project: SimpleProject, files: list[SimpleFile]) -> bytes:
                 f'data-core-metadata="sha256={f.metadata_sha256}"'
             )
         out.append(f"{attrs}>{escape(f.filename)}</a><br />\n")
-    out.append(f"</body>\n</html>\n<!--SERIAL {project.last_serial}-->")
+    out.append("</body>\n</html>\n")
+    if project.last_serial is not None:  # an upstream may send no serial
+        out.append(f"<!--SERIAL {project.last_serial}-->")
     return "".join(out).encode()
 
 
@@ -115,8 +118,11 @@ def _detail_json(project: SimpleProject, files: list[SimpleFile]) -> bytes:
     status = {"status": project.status}
     if project.status_reason:
         status["reason"] = project.status_reason
+    meta = {"api-version": API_VERSION}
+    if project.last_serial is not None:
+        meta["_last-serial"] = project.last_serial
     data = {
-        "meta": {"api-version": API_VERSION, "_last-serial": project.last_serial},
+        "meta": meta,
         "name": project.normalized_name,
         "project-status": status,
         "versions": _versions(files),
@@ -127,7 +133,7 @@ def _detail_json(project: SimpleProject, files: list[SimpleFile]) -> bytes:
                 "hashes": {"sha256": f.sha256},
                 "requires-python": f.requires_python or None,
                 "size": f.size,
-                "upload-time": _upload_time(f.upload_time),
+                **({"upload-time": _upload_time(f.upload_time)} if f.upload_time else {}),
                 "yanked": (f.yanked_reason or True) if f.yanked else False,
                 # PEP 714: the historic key stays for older clients; never the
                 # key "dist-info-metadata" (older pip crashes on it).
@@ -141,6 +147,34 @@ def _detail_json(project: SimpleProject, files: list[SimpleFile]) -> bytes:
         ],
     }
     return render_json(data)
+
+
+# --- upstream and merged pages ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageHead:
+    """What a page shows besides its files (a SimpleProject has the same fields)."""
+
+    normalized_name: str
+    status: str
+    status_reason: str
+    last_serial: int | None
+
+
+def render_resolved(head, upstream_files: list, media_type: str, *,
+                    local_project_id: int | None = None) -> bytes:
+    """An upstream page (``upstream_files`` are PageFiles, already filtered and
+    sorted), or a merged one: the local project's files plus the upstream files
+    whose filename it does not have (the local file wins)."""
+    files = list(upstream_files)
+    if local_project_id is not None:
+        local = simple_project_files(local_project_id)
+        names = {f.filename for f in local}
+        files = _sorted_files(local + [f for f in files if f.filename not in names])
+    if media_type == V1_JSON:
+        return _detail_json(head, files)
+    return _detail_html(head, files)
 
 
 def _detail_token(project: SimpleProject, media_type: str) -> str:
@@ -167,17 +201,21 @@ def detail_body(project: SimpleProject, media_type: str) -> bytes:
 # --- the index ----------------------------------------------------------------
 
 
-def index_generation() -> int:
+def index_generation(upstream_names: list[str] = ()) -> str:
     """Bumped by a purge of ``all-projects`` (a change that shows in the index
-    without a journal entry, e.g. a curation change), so the index re-renders."""
-    return shared_cache.generation(ALL_PROJECTS) or 0
+    without a journal entry, e.g. a curation change), so the index re-renders;
+    with a checksum of the kept upstream names, which change without either."""
+    purged = shared_cache.generation(ALL_PROJECTS) or 0
+    if not upstream_names:
+        return str(purged)
+    return f"{purged}u{zlib.crc32(chr(10).join(upstream_names).encode()):08x}"
 
 
-def index_etag(serial: int, generation: int, media_type: str) -> str:
+def index_etag(serial: int, generation: str, media_type: str) -> str:
     return f'"i{serial}.{generation}-{_KIND[media_type]}{RENDER_VERSION}"'
 
 
-def index_key(serial: int, generation: int, media_type: str) -> str:
+def index_key(serial: int, generation: str, media_type: str) -> str:
     return f"simple:i:{RENDER_VERSION}:{_KIND[media_type]}:{serial}:{generation}"
 
 
@@ -185,24 +223,28 @@ def cached_index(key: str) -> bytes | None:
     return shared_cache.find_body(key)
 
 
-def stream_index(key: str, serial: int, media_type: str) -> Iterator[bytes]:
+def stream_index(key: str, serial: int, media_type: str,
+                 upstream_names: list[str] = ()) -> Iterator[bytes]:
     """Render the index from a streamed query, yielding chunks as they are
-    built; the complete body is cached once the last chunk is out."""
+    built; the complete body is cached once the last chunk is out. The kept
+    upstream projects a local one does not shadow come after the local ones."""
     chunks: list[bytes] = []
-    for chunk in _index_chunks(serial, media_type):
+    for chunk in _index_chunks(serial, media_type, upstream_names):
         chunks.append(chunk)
         yield chunk
     shared_cache.keep_body(key, b"".join(chunks))
 
 
-def _index_chunks(serial: int, media_type: str, per_chunk: int = 2000) -> Iterator[bytes]:
-    rows = simple_index_rows()
+def _index_chunks(serial: int, media_type: str, upstream_names: list[str] = (),
+                  per_chunk: int = 2000) -> Iterator[bytes]:
+    rows = _with_upstream(simple_index_rows(), upstream_names)
     if media_type == V1_JSON:
         meta = render_json({"_last-serial": serial, "api-version": API_VERSION}).rstrip(b"\n")
         head, sep, tail = '{"meta":' + meta.decode() + ',"projects":[', "", "]}\n"
         buffer = [head]
         for count, (name, _normalized, last_serial) in enumerate(rows, 1):
-            buffer.append(f'{sep}{{"_last-serial":{last_serial},"name":{_json_string(name)}}}')
+            serial_part = "" if last_serial is None else f'"_last-serial":{last_serial},'
+            buffer.append(f'{sep}{{{serial_part}"name":{_json_string(name)}}}')
             sep = ","
             if count % per_chunk == 0:
                 yield "".join(buffer).encode()
@@ -222,3 +264,16 @@ def _index_chunks(serial: int, media_type: str, per_chunk: int = 2000) -> Iterat
             buffer = []
     buffer.append("</body>\n</html>\n")
     yield "".join(buffer).encode()
+
+
+def _with_upstream(rows, upstream_names: list[str]) -> Iterator[tuple]:
+    """The local rows, then (name, name, None) for each kept upstream project
+    whose name no local project has (no serial of this index to show)."""
+    shadowed, wanted = set(), set(upstream_names)  # never a set of every local name
+    for row in rows:
+        if row[1] in wanted:
+            shadowed.add(row[1])
+        yield row
+    for name in upstream_names:
+        if name not in shadowed:
+            yield name, name, None

@@ -14,6 +14,8 @@ urlpatterns = [
     path("simple", simple.add_slash),
     path("simple/<str:name>/", hot_path(simple.detail), name="simple-detail"),
     path("simple/<str:name>", simple.add_slash),
+    # Files of upstream pages (and their .metadata), kept here on first download.
+    re_path(r"^packages/(?P<path>upstream/.+)$", files.serve_upstream, name="upstream-file"),
     # Distributions and their PEP 658 metadata: packages/<b2[:2]>/<b2[2:4]>/<b2[4:]>/<file>
     re_path(r"^packages/(?P<path>[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{60}/[^/]+)$", files.serve,
             name="file"),

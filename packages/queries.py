@@ -43,6 +43,9 @@ class SimpleProject:
     last_serial: int
     status: str
     status_reason: str
+    # It has files and no admin allowed merging upstream files into its page:
+    # the local page answers alone, the upstream proxy is not asked (spec upstream.md).
+    local_only: bool = True
 
 
 _SIMPLE_PROJECT_SQL = None
@@ -55,16 +58,32 @@ def find_simple_project(normalized_name: str) -> SimpleProject | None:
     query itself."""
     global _SIMPLE_PROJECT_SQL
     if _SIMPLE_PROJECT_SQL is None:
-        _SIMPLE_PROJECT_SQL = (
-            "SELECT id, name, normalized_name, last_serial, status, status_reason "
-            f"FROM {connection.ops.quote_name(Project._meta.db_table)} "
-            "WHERE normalized_name = %s AND status NOT IN ("
-            + ", ".join(["%s"] * len(HIDDEN_PROJECT_STATUSES)) + ")"
-        )
+        _SIMPLE_PROJECT_SQL = _simple_project_sql()
     row = _fetchone_optimistic(
-        _SIMPLE_PROJECT_SQL, [normalized_name, *(s.value for s in HIDDEN_PROJECT_STATUSES)]
+        _SIMPLE_PROJECT_SQL,
+        [True, normalized_name, *(s.value for s in HIDDEN_PROJECT_STATUSES)],
     )
-    return SimpleProject(*row) if row is not None else None
+    return SimpleProject(*row[:6], local_only=bool(row[6])) if row is not None else None
+
+
+def _simple_project_sql() -> str:
+    from packages.upstream.models import UpstreamAllowance
+
+    def table(model) -> str:
+        return connection.ops.quote_name(model._meta.db_table)
+
+    release_id = File._meta.get_field("release").column
+    project_id = Release._meta.get_field("project").column
+    return (
+        "SELECT p.id, p.name, p.normalized_name, p.last_serial, p.status, p.status_reason, "
+        f"(EXISTS (SELECT 1 FROM {table(File)} f JOIN {table(Release)} r "
+        f"ON f.{release_id} = r.id WHERE r.{project_id} = p.id) "
+        f"AND NOT EXISTS (SELECT 1 FROM {table(UpstreamAllowance)} a "
+        "WHERE a.normalized_name = p.normalized_name AND a.allow_merge = %s)) "
+        f"FROM {table(Project)} p "
+        "WHERE p.normalized_name = %s AND p.status NOT IN ("
+        + ", ".join(["%s"] * len(HIDDEN_PROJECT_STATUSES)) + ")"
+    )
 
 
 def _fetchone_optimistic(sql: str, params: list):

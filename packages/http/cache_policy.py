@@ -28,6 +28,11 @@ SIMPLE_INDEX_JSON = CachePolicy(
     "max-age=600, public", "max-age=1800, stale-while-revalidate=300, stale-if-error=86400"
 )
 SIMPLE_REDIRECT = CachePolicy()
+# A page kept from an upstream changes without a journal entry (the upstream's
+# uploads, a cooldown ending), so no cache in front may keep it longer than the
+# proxy's revalidation interval (INDEX_UPSTREAM_REVALIDATE, 600 s by default);
+# a CDN may still serve it while the origin fails.
+UPSTREAM_PAGE = CachePolicy("max-age=600, public", "max-age=600, stale-if-error=86400")
 JSON_DOCUMENT = CachePolicy("max-age=900, public", _DAY_AT_THE_EDGE)  # redirects too
 FEED_INDEX = CachePolicy(
     surrogate_control="max-age=86400, stale-while-revalidate=86400, stale-if-error=432000",

@@ -1,4 +1,5 @@
 """Accepting a distribution upload: the checks, the storage, the rows.
+(Over 400 lines: the checklist reads best in one place; each check is a short function.)
 
 ``accept_upload()`` reads top to bottom as PyPI's checklist (see
 the team spec shared/spec/upload-api.md §4): metadata, project and permission,
@@ -46,6 +47,7 @@ from packages.uploads.archives import check_archive
 from packages.uploads.descriptions import check_description_renders
 from packages.uploads.filenames import check_filename
 from packages.uploads.metadata import UploadMetadata, check_metadata
+from packages.upstream.protection import check_first_upload
 from packages.versions import find_release
 
 ONE_MIB = 1024 * 1024
@@ -277,6 +279,9 @@ def accept_upload(
         check_new_project_name(meta.name)
         check_may_create(meta.name, uploader=uploader)
     check_may_upload(project, name=meta.name, uploader=uploader, token=token)
+    if project is None:
+        # Dependency confusion: a new local name must not shadow an upstream project.
+        check_first_upload(meta.name)
     release = find_release(project, meta.version) if project is not None else None
     if release is None:
         check_description_renders(meta.description, meta.description_content_type)
