@@ -2,7 +2,7 @@
 
 from urllib.parse import unquote_to_bytes
 
-from django.http import HttpResponse
+from packages.http.errors import error_response
 
 
 class RejectNulMiddleware:
@@ -15,16 +15,10 @@ class RejectNulMiddleware:
 
     def __call__(self, request):
         if "\x00" in request.path_info:
-            return _plain(404, "Not Found", "404 Not Found: no name, version or filename "
-                          "contains a NUL character.")
+            return error_response(404, "404 Not Found: no name, version or filename "
+                                  "contains a NUL character.", reason="Not Found")
         if b"\x00" in unquote_to_bytes(request.META.get("QUERY_STRING", "")):
-            return _plain(400, "Bad Request: NUL character in the query string",
-                          "400 Bad Request: NUL character in the query string.")
+            return error_response(400, "400 Bad Request: NUL character in the query string.",
+                                  reason="Bad Request: NUL character in the query string")
         return self.get_response(request)
 
-
-def _plain(status: int, reason: str, message: str) -> HttpResponse:
-    response = HttpResponse(message + "\n", status=status,
-                            content_type="text/plain; charset=utf-8")
-    response.reason_phrase = reason
-    return response

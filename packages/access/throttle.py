@@ -45,6 +45,7 @@ from django.utils.html import escape
 
 from packages.access.bans import client_address
 from packages.errors import DomainError
+from packages.http.errors import error_response
 
 logger = logging.getLogger(__name__)
 
@@ -194,8 +195,5 @@ def admin_lockout_response(request, original_response=None, credentials=None) ->
         "<!doctype html>\n<html><head><title>429 Too Many Requests</title></head>\n"
         f"<body><h1>Too many failed login attempts</h1><p>{escape(message)}</p></body></html>\n"
     )
-    response = HttpResponse(body, status=429, content_type="text/html; charset=utf-8")
-    response.reason_phrase = message
-    response["Retry-After"] = str(seconds)
-    response["Cache-Control"] = "no-store"
-    return response
+    return error_response(429, message, body=body, content_type="text/html; charset=utf-8",
+                          headers={"Retry-After": str(seconds), "Cache-Control": "no-store"})
