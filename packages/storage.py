@@ -92,8 +92,29 @@ def delete_stored(path: str) -> None:
     distributions_storage().delete(path)
 
 
-def delete_stored_after_commit(path: str) -> None:
-    transaction.on_commit(lambda: delete_stored(path))
+def delete_stored_after_commit(paths: list[str]) -> None:
+    """Queue the removal of stored objects for when the deleting transaction
+    commits: a rolled-back delete loses nothing, and a worker (not the request)
+    does the storage round trips. If the broker is down the objects stay behind
+    as orphans, never as rows pointing to nothing."""
+    paths = sorted(set(paths))
+    if not paths:
+        return
+    from packages.tasks import remove_stored_files
+
+    transaction.on_commit(lambda: remove_stored_files.delay(paths), robust=True)
+
+
+def remove_unreferenced(paths: list[str]) -> list[str]:
+    """Delete each stored object no committed File row points at; return the
+    paths deleted. Safe to run twice: a missing object is not an error."""
+    removed = []
+    for path in paths:
+        if _referenced(path):
+            continue
+        delete_stored(path)
+        removed.append(path)
+    return removed
 
 
 @contextlib.contextmanager

@@ -16,3 +16,12 @@ def render_description(release_id: int) -> None:
     from packages.uploads.descriptions import render_release_description
 
     render_release_description(release_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def remove_stored_files(paths: list[str]) -> None:
+    """Remove deleted files' stored objects (and their ``.metadata``) once the
+    delete has committed. Objects a committed row still points at are kept."""
+    from packages.storage import remove_unreferenced
+
+    remove_unreferenced(paths)

@@ -1,6 +1,6 @@
 """Delete files, releases and projects. Filenames stay reserved forever (the
-Filename rows are never touched), and stored objects are removed only after the
-database change commits, so a rolled-back delete loses nothing."""
+Filename rows are never touched), and stored objects are removed by a Celery task
+queued when the database change commits, so a rolled-back delete loses nothing."""
 
 from django.db import transaction
 from django.db.models import F
@@ -15,10 +15,8 @@ def _forget_files(project: Project, files: list[File]) -> None:
     size = sum(f.size for f in files)
     if size:
         Project.objects.filter(pk=project.pk).update(total_size=F("total_size") - size)
-    for f in files:
-        delete_stored_after_commit(f.path)
-        if f.has_metadata:
-            delete_stored_after_commit(f.metadata_path)
+    paths = [f.path for f in files] + [f.metadata_path for f in files if f.has_metadata]
+    delete_stored_after_commit(paths)
 
 
 def delete_file(file: File, *, by=None) -> None:

@@ -15,15 +15,17 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
+from django.db import connection, transaction
 
 from indexsite.celery import app
+from packages.curation.deletion import delete_release
 from packages.curation.tokens import create_token
 from packages.models import Release
-from packages.tasks import render_description
+from packages.storage import delete_stored_after_commit
+from packages.tasks import remove_stored_files, render_description
 from tests.dists import core_metadata, make_wheel
 from tests.factories import create_user
-from tests.legacy.upload_forms import post_upload
+from tests.legacy.upload_forms import post_upload, stored_paths
 
 pytestmark = [pytest.mark.clients, pytest.mark.real_celery,
               pytest.mark.django_db(transaction=True)]
@@ -55,8 +57,10 @@ def worker_queue():
     app.conf.task_routes = {"packages.tasks.*": {"queue": queue}}
     app.amqp.flush_routes()
     del app.amqp.router
+    # The worker stores and deletes files where this test does.
+    files_dir = django_settings.STORAGES["default"]["OPTIONS"].get("location", "")
     env = {**os.environ, "DATABASE_URL": _test_database_url(),
-           "DJANGO_SETTINGS_MODULE": "indexsite.settings"}
+           "DJANGO_SETTINGS_MODULE": "indexsite.settings", "INDEX_FILES_DIR": files_dir}
     worker = subprocess.Popen(
         [str(Path(sys.executable).parent / "celery"), "-A", "indexsite", "worker",
          "--pool", "solo", "-Q", queue, "--without-gossip", "--without-mingle",
@@ -126,3 +130,35 @@ def test_changed_input_is_rendered_again(client, worker_queue):
 
     wait_for(lambda: "Plain *text* now" in rendered(release.id), "the new rendering")
     assert "<em>" not in rendered(release.id)
+
+
+def test_deleted_files_are_removed_by_a_task_after_commit(client, worker_queue):
+    token = create_token(create_user("alice"))[1]
+    release = upload_with_readme(client, token, "1.0")
+    paths = set(release.files.values_list("path", flat=True))
+    assert paths and paths <= set(stored_paths())
+    # A delete that rolls back queues nothing: the stored objects stay.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        delete_stored_after_commit(sorted(paths))
+        raise RuntimeError("rolled back")
+
+    delete_release(release)
+
+    wait_for(lambda: not paths & set(stored_paths()), "the stored files to be removed")
+    assert app.conf.task_always_eager is (worker_queue is None)
+
+
+def test_removing_stored_files_keeps_what_a_row_points_to_and_runs_twice(client, worker_queue):
+    token = create_token(create_user("alice"))[1]
+    kept = upload_with_readme(client, token, "1.0")
+    kept_paths = set(kept.files.values_list("path", flat=True))
+    gone = upload_with_readme(client, token, "2.0")
+    gone_paths = set(gone.files.values_list("path", flat=True))
+    gone.files.all().delete()
+
+    for _ in range(2):  # idempotent: the second run finds nothing left to remove
+        remove_stored_files.delay(sorted(kept_paths | gone_paths))
+    wait_for(lambda: not gone_paths & set(stored_paths()), "the unreferenced files to go")
+    later = upload_with_readme(client, token, "3.0")  # solo worker: runs after those
+    wait_for(lambda: rendered(later.id), "the later task")
+    assert kept_paths <= set(stored_paths())
