@@ -3,7 +3,15 @@ project pages (``/project/<name>/[<version>/]``) the JSON API's
 ``package_url``/``release_url`` and the RSS items link to.
 
 What a page shows is what the APIs serve (packages.queries decides what is
-visible); staff also see quarantined and pending projects and releases, marked."""
+visible); staff also see quarantined and pending projects and releases, marked,
+and whoever holds a role on a pending project sees its pages, marked as not
+installable yet. A page shown to a signed-in person is private and never stored:
+nothing keeps a staff or owner view for someone else.
+
+Absolute URLs (the install command, the token snippets) use INDEX_BASE_URL once
+it is set; at its embedded default they use the address the request reached
+(Django checks the Host against ALLOWED_HOSTS). No page body is cached on the
+server, so no cache key needs the host."""
 
 from urllib.parse import urlsplit
 
@@ -12,13 +20,17 @@ from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_safe
+from django.views.defaults import page_not_found
 
 from api.search import MAX_QUERY_LENGTH, search_projects
+from packages.cache.keys import ALL_PROJECTS, project_key
+from packages.http.cache_policy import PEOPLE_PAGE, apply_cache_policy
 from packages.http.errors import error_response
-from packages.models import File, Project, Release
+from packages.models import File, Release
 from packages.names import normalize_name
-from packages.queries import visible_projects, visible_releases
+from packages.queries import projects_shown_to, visible_projects, visible_releases
 from packages.uploads.descriptions import page_html
 from packages.versions import latest_release, match_release, sort_releases
 
@@ -45,9 +57,43 @@ def _with_latest_summary(projects):
     return projects.annotate(latest_summary=Subquery(newest.values("summary")[:1]))
 
 
-def _render(request, template: str, context: dict, status: int = 200):
+def public_base_url(request) -> str:
+    """The origin for absolute URLs on a page: INDEX_BASE_URL when it is set (in
+    production, behind a proxy or CDN), else the scheme and host this request
+    reached, so that `make serve` on any host or port, or a request to
+    localhost instead of 127.0.0.1, shows commands that work from where it was read."""
+    configured = settings.INDEX_BASE_URL
+    if configured and configured != settings.INDEX_BASE_URL_DEFAULT:
+        return configured
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def private_to_the_user(response):
+    """A page shown to a signed-in person (their name, a pending project, staff
+    marks) is kept by no cache, shared or not."""
+    patch_cache_control(response, private=True, no_store=True)
+    patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+def _shared_or_private(request, response, keys: list[str]):
+    """Anonymous answers carry the purge keys of what they show, so a CDN in front
+    keeps them exactly until a change to those projects (a 404 included: a
+    project approved later purges its own key)."""
+    if request.user.is_authenticated:
+        return private_to_the_user(response)
+    return apply_cache_policy(response, PEOPLE_PAGE, keys)
+
+
+def _render(request, template: str, context: dict, *, keys: list[str]):
     context.setdefault("index_name", index_name())
-    return render(request, template, context, status=status)
+    return _shared_or_private(request, render(request, template, context), keys)
+
+
+def _not_found(request, name: str, why: str):
+    """The same 404 as Django's for any URL, with the project's purge key."""
+    response = page_not_found(request, Http404(why))
+    return _shared_or_private(request, response, [project_key(normalize_name(name))])
 
 
 @require_safe
@@ -64,15 +110,15 @@ def home_page(request):
         "newest": newest,
         "releases": releases,
         "project_count": projects.count(),
-        "base_url": settings.INDEX_BASE_URL,
-    })
+        "base_url": public_base_url(request),
+    }, keys=[ALL_PROJECTS])
 
 
 @require_safe
 def projects_page(request):
     """Every visible project by name, paginated."""
     page = _page(request, _with_latest_summary(visible_projects().order_by("normalized_name")))
-    return _render(request, "api/projects.html", {"page": page})
+    return _render(request, "api/projects.html", {"page": page}, keys=[ALL_PROJECTS])
 
 
 @require_safe
@@ -81,7 +127,7 @@ def search_page(request):
     if len(q) > MAX_QUERY_LENGTH:
         return error_response(400, f"The search is longer than {MAX_QUERY_LENGTH} characters.")
     page = _page(request, search_projects(q)) if q else None
-    return _render(request, "api/search.html", {"q": q, "page": page})
+    return _render(request, "api/search.html", {"q": q, "page": page}, keys=[ALL_PROJECTS])
 
 
 @require_safe
@@ -93,10 +139,12 @@ def legacy_release_redirect(request, name: str, version: str):
 @require_safe
 def project_page(request, name: str, version: str | None = None):
     staff = request.user.is_staff
-    projects = Project.objects.all() if staff else visible_projects()
-    project = projects.filter(normalized_name=normalize_name(name)).first()
+    # A hidden project is the same 404 as a missing one to whoever may not see it.
+    project = projects_shown_to(request.user).filter(
+        normalized_name=normalize_name(name)
+    ).first()
     if project is None:
-        raise Http404("No such project")
+        return _not_found(request, name, "No such project")
     if name != project.normalized_name:
         suffix = f"{version}/" if version else ""
         return HttpResponsePermanentRedirect(f"/project/{project.normalized_name}/{suffix}")
@@ -108,11 +156,12 @@ def project_page(request, name: str, version: str | None = None):
         "is_prerelease", "quarantined",
     ))
     if not releases:
-        raise Http404("This project has no releases")
+        return _not_found(request, name, "This project has no releases")
     release = latest_release(releases) if version is None else match_release(releases, version)
     if release is None:
-        raise Http404("No such version")
+        return _not_found(request, name, "No such version")
     release = Release.objects.get(pk=release.pk)
+    base_url = public_base_url(request)
     return _render(request, "api/project.html", {
         "project": project,
         "release": release,
@@ -123,24 +172,24 @@ def project_page(request, name: str, version: str | None = None):
         "project_urls": [link for link in map(_split_url, release.project_urls) if link],
         "home_page": release.home_page if _is_web_url(release.home_page) else "",
         "install": install_command(
-            project.normalized_name, None if version is None else release.version
+            base_url, project.normalized_name, None if version is None else release.version
         ),
-        "credentials_hint": _credentials_hint(),
+        "credentials_hint": _credentials_hint(base_url),
         "extras": release.provides_extra,
         "dependencies": release.requires_dist,
-    })
+    }, keys=[project_key(project.normalized_name)])
 
 
-def install_command(name: str, version: str | None = None) -> str:
+def install_command(base_url: str, name: str, version: str | None = None) -> str:
     """pip's command against THIS index (a bare ``pip install`` asks pypi.org)."""
     pin = f"=={version}" if version else ""
-    return f"pip install --index-url {settings.INDEX_BASE_URL}/simple/ {name}{pin}"
+    return f"pip install --index-url {base_url}/simple/ {name}{pin}"
 
 
-def _credentials_hint() -> str:
+def _credentials_hint(base_url: str) -> str:
     if settings.INDEX_READ_AUTH != "authenticated":
         return ""
-    url = urlsplit(settings.INDEX_BASE_URL)
+    url = urlsplit(base_url)
     return f"{url.scheme}://__token__:<token>@{url.netloc}{url.path}/simple/"
 
 

@@ -7,7 +7,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView
 
-from api.account_pages import revoke_token_page, tokens_page
+from api.account_pages import (
+    account_projects_page,
+    add_maintainer_page,
+    remove_maintainer_page,
+    revoke_token_page,
+    tokens_page,
+)
 from api.pages import (
     home_page,
     legacy_release_redirect,
@@ -62,4 +68,9 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
     path("account/tokens/", tokens_page, name="account-tokens"),
     path("account/tokens/<int:token_id>/revoke/", revoke_token_page, name="account-token-revoke"),
+    path("account/projects/", account_projects_page, name="account-projects"),
+    path("account/projects/<str:name>/maintainers/", add_maintainer_page,
+         name="account-maintainer-add"),
+    path("account/projects/<str:name>/maintainers/remove/", remove_maintainer_page,
+         name="account-maintainer-remove"),
 ]

@@ -25,8 +25,11 @@ DEBUG = env_bool("DEBUG", False)
 # management commands still run so that a fresh checkout can be set up.
 INSECURE_SECRET_KEY_IN_USE = SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
-# The origin clients see, used for absolute links in the JSON API and feeds.
-INDEX_BASE_URL = env_str("INDEX_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The origin clients see, used for absolute links in the JSON API and feeds. The
+# pages for people use it once it is set to another value; at the embedded default
+# they use the address each request reached (api/pages.py public_base_url).
+INDEX_BASE_URL_DEFAULT = "http://127.0.0.1:8000"
+INDEX_BASE_URL = env_str("INDEX_BASE_URL", INDEX_BASE_URL_DEFAULT).rstrip("/")
 # The name pages and feeds show for this index (never "PyPI").
 INDEX_NAME = env_str("INDEX_NAME", "indexsite")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [INDEX_BASE_URL])

@@ -8,14 +8,34 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import InterfaceError, OperationalError, connection
+from django.db.models import Q
 
-from packages.models import HIDDEN_PROJECT_STATUSES, File, Project, Release
+from packages.models import HIDDEN_PROJECT_STATUSES, File, Project, ProjectStatus, Release
 from packages.names import normalize_name
 
 
 def visible_projects():
     """Projects clients may see: quarantined and pending ones are hidden from every API."""
     return Project.objects.exclude(status__in=HIDDEN_PROJECT_STATUSES)
+
+
+def projects_shown_to(user):
+    """Projects the pages for people show ``user``: the visible ones; a pending
+    one also to whoever holds a role on it (its uploader, directly or through a
+    team); every project to staff. Only the pages use this: to the APIs (simple,
+    JSON, files, feeds, XML-RPC) a pending project stays hidden whoever asks, so
+    it is not installable until a curator approves it."""
+    if user.is_authenticated and user.is_staff:
+        return Project.objects.all()
+    if not user.is_authenticated:
+        return visible_projects()
+    pending_with_role = Project.objects.filter(
+        Q(roles__user=user) | Q(roles__group__in=user.groups.all()),
+        status=ProjectStatus.PENDING,
+    ).values("pk")
+    return Project.objects.filter(
+        ~Q(status__in=HIDDEN_PROJECT_STATUSES) | Q(pk__in=pending_with_role)
+    )
 
 
 def visible_releases():

@@ -1,8 +1,13 @@
-"""API tokens: creation (the plaintext is returned once), lookup and scope checks."""
+"""API tokens: creation (the plaintext is returned once), lookup and scope checks.
+
+Created or revoked by a person (``by``), a token leaves an entry in Django's
+admin history, on the token and on its user's page, naming the token by its
+identifier and description: a curator sees who did what and when."""
 
 import hmac
 from datetime import timedelta
 
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,8 +23,11 @@ def create_token(
     read_only: bool = False,
     description: str = "",
     expires_in_days: int | None = None,
+    by=None,
 ) -> tuple[ApiToken, str]:
-    """Create a token and return it with its plaintext, which is never stored."""
+    """Create a token and return it with its plaintext, which is never stored.
+    With ``by`` (who created it) the creation goes into the admin history (the
+    admin's own add form logs its additions itself)."""
     secret = ApiToken.new_secret()
     identifier = ApiToken.new_secret()[:16].replace("-", "x").replace("_", "y")
     expires = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
@@ -34,6 +42,11 @@ def create_token(
         )
         if projects:
             token.projects.set(projects)
+        if by is not None:
+            scope = ", ".join(p.name for p in projects) if projects else "all projects"
+            access = "read only" if read_only else "upload"
+            _log_token_change(token, by=by, flag=ADDITION,
+                              message=f"Created API token {_label(token)} ({access}, {scope}).")
     return token, f"{ApiToken.PREFIX}_{identifier}_{secret}"
 
 
@@ -62,12 +75,32 @@ def mark_used(token: ApiToken) -> None:
         token.last_used = now
 
 
-def revoke_token(token: ApiToken) -> bool:
+def revoke_token(token: ApiToken, *, by=None) -> bool:
     """Revoke at once: every request checks the token's row (find_active_token), so
-    nothing cached needs purging. Returns False when it was already revoked."""
-    return bool(
-        ApiToken.objects.filter(pk=token.pk, revoked__isnull=True).update(revoked=timezone.now())
-    )
+    nothing cached needs purging. Returns False when it was already revoked. With
+    ``by`` (who revoked it) the revocation goes into the admin history (the admin's
+    revoke action logs its own)."""
+    with transaction.atomic():
+        revoked = bool(
+            ApiToken.objects.filter(pk=token.pk, revoked__isnull=True)
+            .update(revoked=timezone.now())
+        )
+        if revoked and by is not None:
+            _log_token_change(token, by=by, flag=CHANGE,
+                              message=f"Revoked API token {_label(token)}.")
+    return revoked
+
+
+def _label(token: ApiToken) -> str:
+    """The token as people know it: the identifier (never the secret) and description."""
+    name = f"{ApiToken.PREFIX}_{token.identifier}"
+    return f'{name} "{token.description}"' if token.description else name
+
+
+def _log_token_change(token: ApiToken, *, by, flag: int, message: str) -> None:
+    # On the token's history and on its user's, where a curator looks first.
+    LogEntry.objects.log_actions(by.pk, [token], flag, change_message=message)
+    LogEntry.objects.log_actions(by.pk, [token.user], CHANGE, change_message=message)
 
 
 def token_scope_error(token: ApiToken, project: Project | None, *, write: bool) -> str | None:

@@ -41,6 +41,9 @@ FEED_INDEX = CachePolicy(
 FEED_PROJECT = CachePolicy(  # redirects too
     surrogate_control="max-age=86400, stale-if-error=432000", surrogate_only_with_cdn=True
 )
+# The pages for people as anonymous visitors see them: browsers ask again every
+# time, a CDN keeps them until a change to what they show purges their keys.
+PEOPLE_PAGE = CachePolicy("no-cache", "max-age=86400, stale-if-error=86400")
 FILE = CachePolicy("max-age=365000000, immutable, public")
 # A storage URL may be signed and expire: clients keep the redirect briefly.
 FILE_STORAGE_REDIRECT = CachePolicy("max-age=300, private")

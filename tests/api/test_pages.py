@@ -28,7 +28,7 @@ def project(db):
 def test_latest_page_shows_the_latest_final_release(client, project):
     page = client.get("/project/page-proj/").content.decode()
     assert "<h1 id=\"title\">Page.Proj 1.1</h1>" in page
-    assert "pip install --index-url http://127.0.0.1:8000/simple/ page-proj</pre>" in page
+    assert "pip install --index-url http://testserver/simple/ page-proj</pre>" in page
     assert '<h1 id="user-content-newer">Newer' in page  # the rendered description
     assert "https://example.invalid/src" in page
     # Every file of the release with its hash, linked to its stored path.
@@ -39,7 +39,7 @@ def test_latest_page_shows_the_latest_final_release(client, project):
 def test_version_page_and_history(client, project):
     page = client.get("/project/page-proj/1.0/").content.decode()
     assert "Page.Proj 1.0" in page
-    assert "pip install --index-url http://127.0.0.1:8000/simple/ page-proj==1.0</pre>" in page
+    assert "pip install --index-url http://testserver/simple/ page-proj==1.0</pre>" in page
     assert "<em>markdown</em>" in page
     history = page[page.index('id="history"'):]
     assert history.index(">2.0rc1<") < history.index(">1.1<") < history.index(">1.0<")
@@ -86,7 +86,7 @@ def test_home_page_lists_recent_visible_projects(client, project):
     assert releases.index("hidden-one 1.0") < releases.index("Page.Proj 2.0rc1")
     assert "sus" not in newest and "sus" not in releases
     assert 'action="/search/"' in page
-    assert "pip install --index-url http://127.0.0.1:8000/simple/ PACKAGE" in page
+    assert "pip install --index-url http://testserver/simple/ PACKAGE" in page
 
 
 def test_install_command_names_this_index_and_the_credentials_hint(client, project, settings):

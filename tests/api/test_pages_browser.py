@@ -26,8 +26,8 @@ def test_project_page_in_chromium(live_server, browser_page, tmp_path):
     assert page.url == f"{live_server.url}/project/browse-me/"
     assert page.text_content("#title").strip() == "Browse.Me 1.1"
     assert page.text_content("#description h1").strip() == "Welcome"
-    assert page.text_content("#install") == (
-        "pip install --index-url http://127.0.0.1:8000/simple/ browse-me"
+    assert page.text_content("#install") == (  # the address the browser reached
+        f"pip install --index-url {live_server.url}/simple/ browse-me"
     )
     page.screenshot(path=str(tmp_path / "project.png"), full_page=True)
     assert (tmp_path / "project.png").stat().st_size > 5_000
