@@ -1,6 +1,6 @@
 """The CSRF failure view (``CSRF_FAILURE_VIEW``).
 
-Only the admin's forms use CSRF tokens. Any other POST that fails the check is
+Only the browser forms (the admin, log in, tokens and roles) use CSRF tokens. Any other POST that fails the check is
 a client posting to the wrong URL, most often twine or uv publish given the index
 root or ``/simple/`` instead of ``/legacy/``: Django's bare "403 Forbidden" sends
 its user hunting for a token problem, so the answer names the upload URL, in the
@@ -12,7 +12,7 @@ from django.views.csrf import csrf_failure as django_csrf_failure
 from packages.http.errors import error_response
 
 # Paths of the browser forms, which keep Django's page (it explains cookies and tokens).
-_BROWSER_FORMS = "/admin/"
+_BROWSER_FORMS = ("/admin/", "/accounts/", "/account/")
 
 
 def csrf_failure(request, reason=""):

@@ -44,8 +44,10 @@ def test_upload_to_another_url_names_the_upload_url(csrf_client, settings, path)
     assert_nothing_stored()
 
 
-def test_admin_forms_keep_djangos_page_while_other_urls_name_the_upload_url(csrf_client):
-    admin = csrf_client.post("/admin/login/", {"username": "a", "password": "b"})
+@pytest.mark.parametrize("form", ["/admin/login/", "/accounts/login/", "/account/tokens/",
+                                  "/account/projects/demo/maintainers/"])
+def test_browser_forms_keep_djangos_page_while_other_urls_name_the_upload_url(csrf_client, form):
+    admin = csrf_client.post(form, {"username": "a", "password": "b"})
     simple = csrf_client.post("/simple/", {"username": "a", "password": "b"})
 
     assert admin.status_code == 403
