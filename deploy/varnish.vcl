@@ -1,10 +1,12 @@
 # Varnish in front of indexsite: caches the public API responses (simple, JSON,
 # RSS, files) and drops them by surrogate key when the index purges
-# (INDEX_CDN_PURGE_URL=http://<varnish>/ ; see packages/cache/cdn.py).
-# The backend address is filled in by whoever starts varnishd (tests: a template).
+# (INDEX_CDN_PURGE_URL=http://<varnish>/[,http://<another>/...] ; see
+# packages/cache/cdn.py). The backend address is filled in by whoever starts
+# varnishd (tests: a template). Needs the xkey vmod (Debian: varnish-modules).
 vcl 4.1;
 
 import std;
+import xkey;
 
 backend default {
     .host = "@BACKEND_HOST@";
@@ -33,10 +35,13 @@ sub vcl_recv {
         if (req.http.X-Purge-Key !~ "^[a-z0-9-]{1,64}(/[a-z0-9-]{1,200})?$") {
             return (synth(400, "Invalid X-Purge-Key"));
         }
-        # Surrogate-Key holds space-separated keys; ban every object carrying this one.
-        # (No space inside the regex: the ban parser splits its argument on spaces.)
-        ban({"obj.http.Surrogate-Key ~ (^|\s)"} + req.http.X-Purge-Key + {"(\s|$)"});
-        return (synth(200, "Purged"));
+        # xkey indexes every object under each key of its Surrogate-Key (copied
+        # to the xkey header below), so a purge touches only the objects tagged
+        # with this key, without a ban list that every lookup is checked against.
+        # A hard purge: PyPI soft-purges, but a private index prefers never
+        # serving a yanked or deleted file's page again once the purge answered.
+        set req.http.X-Purged-Objects = xkey.purge(req.http.X-Purge-Key);
+        return (synth(200, "Purged " + req.http.X-Purged-Objects));
     }
     # As PyPI's edge: fragments and query strings do not address other objects
     # for file downloads.
@@ -51,6 +56,11 @@ sub vcl_recv {
 }
 
 sub vcl_backend_response {
+    # xkey reads the keys of an object from its xkey header (space-separated,
+    # the same grammar as Surrogate-Key).
+    if (beresp.http.Surrogate-Key) {
+        set beresp.http.xkey = beresp.http.Surrogate-Key;
+    }
     # Surrogate-Control is for the CDN: it wins over Cache-Control's max-age.
     if (beresp.http.Surrogate-Control ~ "max-age=[0-9]+") {
         set beresp.ttl = std.duration(
@@ -72,4 +82,12 @@ sub vcl_deliver {
     }
     set resp.http.X-Cache-Hits = obj.hits;
     unset resp.http.Surrogate-Control;
+    unset resp.http.xkey;
+}
+
+sub vcl_synth {
+    # How many objects a PURGE dropped, for the purger's logs and the tests.
+    if (req.method == "PURGE" && req.http.X-Purged-Objects) {
+        set resp.http.X-Purged-Objects = req.http.X-Purged-Objects;
+    }
 }

@@ -188,6 +188,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# `celery -A indexsite beat` keeps when it last ran each entry in this file.
+CELERY_BEAT_SCHEDULE_FILENAME = env_str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", str(DATA_DIR / "celerybeat-schedule"))
 
 # Upload policy. PyPI's own policies that make no sense for a private index are
 # settings, off by default.
@@ -247,8 +250,23 @@ AXES_LOCKOUT_CALLABLE = "packages.access.throttle.admin_lockout_response"
 
 # Behind a proxy: how many X-Forwarded-For hops to trust (0 = use REMOTE_ADDR).
 INDEX_TRUSTED_PROXY_HOPS = env_int("INDEX_TRUSTED_PROXY_HOPS", 0)
-# A CDN/Varnish in front: purges go to this URL (PURGE with an xkey header); empty = none.
-INDEX_CDN_PURGE_URL = env_str("INDEX_CDN_PURGE_URL", "")
+# A CDN/Varnish in front: purges go to these URLs (PURGE with X-Purge-Key), a
+# comma-separated list, one per node (every node is purged); empty = none.
+INDEX_CDN_PURGE_URL = env_list("INDEX_CDN_PURGE_URL", [])
+# Purges lost (broker or a node down) are caught up from the journal by a Celery
+# beat task every this many seconds (packages/cache/catchup.py); 0 = never. At most
+# INDEX_CDN_CATCHUP_BATCH journal entries per run, the rest in the next runs.
+INDEX_CDN_CATCHUP_SECONDS = env_int("INDEX_CDN_CATCHUP_SECONDS", 30)
+INDEX_CDN_CATCHUP_BATCH = env_int("INDEX_CDN_CATCHUP_BATCH", 5000)
+# Run by `celery -A indexsite beat` (one beat process for the whole deployment).
+CELERY_BEAT_SCHEDULE = {
+    "catch-up-cdn-purges": {
+        "task": "packages.tasks.catch_up_cdn_purges",
+        "schedule": float(INDEX_CDN_CATCHUP_SECONDS),
+        # A run left queued (no worker) is worthless once the next one is due.
+        "options": {"expires": float(INDEX_CDN_CATCHUP_SECONDS)},
+    },
+} if INDEX_CDN_CATCHUP_SECONDS > 0 else {}
 
 # The upstream proxy (packages/upstream; shared/spec/upstream.md). None by default: the
 # embedded default works offline. INDEX_UPSTREAM_URL adds one (e.g. https://pypi.org/simple/).

@@ -372,4 +372,5 @@ class ConsumerBanListVersion(models.Model):
 
     class Meta:
         verbose_name = "consumer ban list version"
+from packages.cache.models import *  # noqa: E402,F401,F403
 from packages.upstream.models import *  # noqa: E402,F401,F403

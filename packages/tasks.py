@@ -3,7 +3,7 @@ imports this module): ids or keys in, one domain call, safe to run twice."""
 
 from celery import shared_task
 
-from packages.cache.tasks import purge_cache_keys  # noqa: F401
+from packages.cache.tasks import catch_up_cdn_purges, purge_cache_keys  # noqa: F401
 from packages.upstream.tasks import (  # noqa: F401
     prefetch_upstream_project,
     refresh_upstream_project,

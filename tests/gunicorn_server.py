@@ -8,6 +8,8 @@ in memory), so each server gets its own database, migrated by ``manage.py``:
 a SQLite file in a temporary folder, or a fresh PostgreSQL database when the
 suite runs on PostgreSQL. Tests set data up through ``server.shell(code)``,
 which runs code in a ``manage.py shell`` against the server's database.
+Several servers can share one database (``database_url=``: another server's
+``env["DATABASE_URL"]``, or one the test made), as the web nodes of one index do.
 """
 
 import os
@@ -57,6 +59,8 @@ class GunicornServer:
     _pg_database: str | None = None
     _pg_admin_url: str | None = None
     setup_output: str = ""
+    # A database to use as it is (neither created nor dropped by this server).
+    database_url: str | None = None
 
     @property
     def url(self) -> str:
@@ -77,7 +81,9 @@ class GunicornServer:
             LOG_LEVEL="WARNING",
         )
         database_url = os.environ.get("DATABASE_URL", "")
-        if database_url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        if self.database_url is not None:
+            env["DATABASE_URL"] = self.database_url
+        elif database_url.startswith(("postgres://", "postgresql://", "pgsql://")):
             self._pg_database = f"indexsite_gunicorn_{uuid.uuid4().hex[:12]}"
             self._pg_admin_url = _postgres_admin_url(database_url)
             _run_psql(self._pg_admin_url, f'CREATE DATABASE "{self._pg_database}"')
@@ -154,12 +160,14 @@ class GunicornServer:
 
 
 def start_gunicorn(tmp: Path, *, workers: int = 1, setup: str = "",
-                   **env: str | None) -> GunicornServer:
+                   database_url: str | None = None, **env: str | None) -> GunicornServer:
     """A started server; the caller stops it (``server.stop()``). ``setup`` is
     Python run against its database before it starts (its output is kept in
-    ``server.setup_output``). Keyword arguments are environment variables for it;
-    None removes one."""
-    server = GunicornServer(tmp=tmp, env_overrides=env, workers=workers)
+    ``server.setup_output``). ``database_url`` names an existing database to share
+    (migrated again, a no-op when it is; never dropped by this server) instead of
+    a new one. Keyword arguments are environment variables for it; None removes one."""
+    server = GunicornServer(tmp=tmp, env_overrides=env, workers=workers,
+                            database_url=database_url)
     try:
         return server.start(setup)
     except BaseException:

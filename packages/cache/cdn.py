@@ -1,36 +1,77 @@
-"""Purging a CDN in front of the index (Varnish with deploy/varnish.vcl).
+"""Purging the CDN nodes in front of the index (Varnish with deploy/varnish.vcl).
 
 Responses name what they depend on in ``Surrogate-Key`` (``project/<n>``,
 ``all-projects``); after a change commits, each dirtied key is sent as a
-``PURGE`` request with ``X-Purge-Key`` to INDEX_CDN_PURGE_URL, and the CDN bans
-every cached object carrying that key. Registered as a purger in apps.py."""
+``PURGE`` request with ``X-Purge-Key`` to every URL of INDEX_CDN_PURGE_URL (a
+comma-separated list, one per node), and each node drops the objects tagged
+with that key (the xkey vmod). Registered as a purger in apps.py.
 
+A node that fails does not stop the others: the error names the failing nodes,
+so that the task retries only those, and packages/cache/catchup.py sends the
+journal's keys again to a node that missed them."""
+
+import http.client
 import logging
-import urllib.error
-import urllib.request
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
 log = logging.getLogger(__name__)
+TIMEOUT = 5
 
 
 class CdnPurgeFailed(Exception):
-    pass
+    def __init__(self, nodes: list[str], message: str = ""):
+        self.nodes = list(nodes)
+        super().__init__(message or f"CDN purge failed on {', '.join(self.nodes)}")
 
 
-def purge_cdn(keys: list[str]) -> None:
-    url = settings.INDEX_CDN_PURGE_URL
-    if not url:
-        return
-    failed = []
-    for key in keys:
-        request = urllib.request.Request(url, method="PURGE", headers={"X-Purge-Key": key})
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
+def cdn_nodes() -> list[str]:
+    """The purge URLs: settings parses the variable into a list; a plain string
+    (an override in a test or a local settings file) is split the same way."""
+    value = settings.INDEX_CDN_PURGE_URL or []
+    if isinstance(value, str):
+        value = value.split(",")
+    return [url.strip() for url in value if url.strip()]
+
+
+def purge_node(url: str, keys: list[str]) -> int:
+    """Send every key to one node over one connection; returns how many objects
+    it dropped (Varnish's count). Raises CdnPurgeFailed at the first failure:
+    a node that is down would only make the next keys wait for their timeout."""
+    parts = urlsplit(url)
+    connection_class = (http.client.HTTPSConnection if parts.scheme == "https"
+                        else http.client.HTTPConnection)
+    connection = connection_class(parts.hostname, parts.port, timeout=TIMEOUT)
+    path = parts.path or "/"
+    purged = 0
+    try:
+        for key in keys:
+            try:
+                connection.request("PURGE", path, headers={"X-Purge-Key": key})
+                response = connection.getresponse()
                 response.read()
-        except (urllib.error.URLError, OSError) as exc:
-            log.warning("CDN purge of %s failed: %s", key, exc)
-            failed.append(key)
+            except (OSError, http.client.HTTPException) as exc:
+                raise CdnPurgeFailed([url], f"CDN purge of {key} on {url} failed: {exc}") from exc
+            if response.status != 200:
+                raise CdnPurgeFailed(
+                    [url], f"CDN purge of {key} on {url} answered {response.status} "
+                    f"{response.reason}")
+            purged += int(response.headers.get("X-Purged-Objects") or 0)
+    finally:
+        connection.close()
+    return purged
+
+
+def purge_cdn(keys: list[str], *, nodes: list[str] | None = None) -> None:
+    """Purge ``keys`` on every node (or on ``nodes``); raises CdnPurgeFailed naming
+    the nodes that failed, after trying all of them."""
+    failed = []
+    for url in cdn_nodes() if nodes is None else nodes:
+        try:
+            purge_node(url, keys)
+        except CdnPurgeFailed as exc:
+            log.warning("%s", exc)
+            failed.append(url)
     if failed:
-        # The task retries; a purge is idempotent, so purging the others again is harmless.
-        raise CdnPurgeFailed(f"CDN purge failed for {', '.join(failed)}")
+        raise CdnPurgeFailed(failed)

@@ -16,7 +16,8 @@ def purge_after_commit(keys: Iterable[str]) -> None:
     keys = sorted(set(keys))
     if keys:
         # robust: a purge that fails (broker or CDN down) is logged, never turned
-        # into an error for a change that has already committed.
+        # into an error for a change that has already committed; a journaled
+        # change's keys are sent again by packages/cache/catchup.py.
         transaction.on_commit(lambda: purge_cache_keys.delay(keys), robust=True)
 
 
