@@ -270,11 +270,15 @@ def inspect_archive(
 
 
 def check_archive(
-    fileobj: BinaryIO, filename: str, *, filetype: str, name: str, version: str, max_ratio: int
+    fileobj: BinaryIO, filename: str, *, filetype: str, name: str, version: str, max_ratio: int,
+    inspected: ArchiveContents | None = None,
 ) -> ArchiveContents:
     """Archive checks for an upload; a wheel's METADATA must name the project and
-    version being uploaded."""
-    contents = inspect_archive(fileobj, filename, filetype=filetype, max_ratio=max_ratio)
+    version being uploaded. ``inspected``: what ``inspect_archive`` already
+    returned for these very bytes, name, type and ratio (importdists inspects a
+    file to read its metadata first), so that it is not read twice."""
+    contents = inspected or inspect_archive(
+        fileobj, filename, filetype=filetype, max_ratio=max_ratio)
     if filetype == PackageType.WHEEL:
         raw = raw_from_core_metadata(contents.metadata)
         meta_name, meta_version = raw.get("name", ""), raw.get("version", "")

@@ -61,9 +61,12 @@ def page_html(stored_html: str) -> SafeString:
     return mark_safe(readme_renderer.clean.clean(stored_html) or "")
 
 
-def check_description_renders(text: str, content_type: str) -> None:
-    if not text or render_description_html(text, content_type) is not None:
-        return
+def check_description_renders(text: str, content_type: str) -> str:
+    """Refuse a description that does not render (as PyPI); returns its HTML."""
+    if not text:
+        return ""
+    if (html := render_description_html(text, content_type)) is not None:
+        return html
     if content_type:
         raise UploadRejected(
             f"The description failed to render for '{content_type}'."

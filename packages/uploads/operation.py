@@ -44,11 +44,12 @@ from packages.storage import (
 )
 from packages.tasks import render_description
 from packages.uploads.archives import check_archive
-from packages.uploads.descriptions import check_description_renders
+from packages.uploads.batch import UploadBatch
+from packages.uploads.descriptions import check_description_renders, source_key
 from packages.uploads.filenames import check_filename
 from packages.uploads.metadata import UploadMetadata, check_metadata
 from packages.upstream.protection import check_first_upload
-from packages.versions import find_release
+from packages.versions import find_release, match_release
 
 ONE_MIB = 1024 * 1024
 ONE_GIB = 1024 * ONE_MIB
@@ -266,25 +267,39 @@ def accept_upload(
     uploader,
     token=None,
     purge: bool = True,
+    batch: UploadBatch | None = None,
 ) -> UploadResult:
     """Validate, store and record one distribution file; see the module docstring.
 
-    With ``purge=False`` the caller purges caches itself (importdists batches them)."""
+    With ``purge=False`` the caller purges caches itself (importdists batches them).
+    With ``batch`` (see packages.uploads.batch) the caller runs several uploads in
+    its own transaction and the look-ups that do not depend on the file are made
+    once for all of them; every check still runs for every file."""
     meta = check_metadata(upload.metadata)
     if content is None:
         raise UploadRejected("Upload payload does not have a file.")
+    if batch is not None:
+        batch.check_use(uploader, token)
 
-    project = Project.objects.filter(normalized_name=normalize_name(meta.name)).first()
+    normalized = normalize_name(meta.name)
+    project = batch.project(normalized) if batch is not None else None
+    if project is None:
+        project = Project.objects.filter(normalized_name=normalized).first()
     if project is None:
         check_new_project_name(meta.name)
         check_may_create(meta.name, uploader=uploader)
-    check_may_upload(project, name=meta.name, uploader=uploader, token=token)
+    if batch is None or project is None or project.pk not in batch.allowed:
+        check_may_upload(project, name=meta.name, uploader=uploader, token=token)
     if project is None:
         # Dependency confusion: a new local name must not shadow an upstream project.
         check_first_upload(meta.name)
-    release = find_release(project, meta.version) if project is not None else None
+    release = _find_release(project, meta.version, batch)
+    description_html = None
     if release is None:
-        check_description_renders(meta.description, meta.description_content_type)
+        # The rendering this check makes is stored with a new release, so that the
+        # render_description task finds it done rather than rendering it again.
+        description_html = check_description_renders(
+            meta.description, meta.description_content_type)
 
     filename = content.filename
     check_filename(filename, filetype=upload.filetype, project_name=meta.name, version=meta.version)
@@ -303,9 +318,12 @@ def accept_upload(
     if (existing := check_not_duplicate(filename, digests)) is not None:
         return UploadResult(project=project, file=existing, created=False)
     check_release_policies(release, filetype=upload.filetype)
+    max_ratio = settings.INDEX_MAX_COMPRESSION_RATIO
     archive = check_archive(
         content.file, filename, filetype=upload.filetype, name=meta.name,
-        version=meta.version, max_ratio=settings.INDEX_MAX_COMPRESSION_RATIO,
+        version=meta.version, max_ratio=max_ratio,
+        inspected=batch.archives.get((digests.sha256, filename, upload.filetype, max_ratio))
+        if batch is not None else None,
     )
 
     path = distribution_path(digests.blake2_256, filename)
@@ -318,12 +336,26 @@ def accept_upload(
             return _record_upload(
                 meta, upload, filename=filename, path=path, digests=digests,
                 wheel_metadata=wheel_metadata, uploader=uploader, token=token, purge=purge,
+                description_html=description_html, batch=batch,
             )
         except _AlreadyRecorded as identical:
             # The same bytes under the same name committed concurrently: they own the path.
             stored.clear()
             return UploadResult(project=identical.file.release.project, file=identical.file,
                                 created=False)
+
+
+def _find_release(project: Project | None, version: str, batch: UploadBatch | None):
+    if project is None:
+        return None
+    if batch is not None and (releases := batch.releases_of(project)) is not None:
+        # Every release of a project this transaction has locked: find_release's
+        # rule applied to them (match_release), without a query.
+        release = match_release(releases, version)
+        if release is not None:
+            release.project = project
+        return release
+    return find_release(project, version)
 
 
 def _store(path: str, fileobj: BinaryIO, stored: list[str]) -> None:
@@ -342,21 +374,35 @@ class _AlreadyRecorded(Exception):
 def _record_upload(
     meta: UploadMetadata, upload: UploadRequest, *, filename: str, path: str, digests: Digests,
     wheel_metadata: bytes | None, uploader, token, purge: bool,
+    description_html: str | None = None, batch: UploadBatch | None = None,
 ) -> UploadResult:
     """Rows and journal entries, all or nothing; the file is already in storage."""
     with transaction.atomic():
-        project, created = ensure_project(meta.name, by=uploader)
-        if not created:
-            # Created by a concurrent upload since our first look: check again.
-            check_may_upload(project, name=meta.name, uploader=uploader, token=token)
-        # Lock the project row: total size and release creation are decided once.
-        project = Project.objects.select_for_update().get(pk=project.pk)
+        # A project the batch remembers is already locked by this transaction.
+        project = batch.project(normalize_name(meta.name)) if batch is not None else None
+        if project is None:
+            project, created = ensure_project(meta.name, by=uploader)
+            if not created:
+                # Created by a concurrent upload since our first look: check again.
+                check_may_upload(project, name=meta.name, uploader=uploader, token=token)
+            # Lock the project row: total size and release creation are decided once.
+            project = Project.objects.select_for_update().get(pk=project.pk)
+            if batch is not None:
+                # Read under the lock: no other transaction adds one until we commit.
+                locked_releases = list(project.releases.defer("description_html").order_by())
         check_size(project, name=meta.name, size=digests.size, total_size=project.total_size)
-        release = find_release(project, meta.version)
+        release = _find_release(project, meta.version, batch)
         new_release = release is None
         if new_release:
+            rendered = {}
+            if description_html is not None:
+                rendered = {
+                    "description_html": description_html,
+                    "description_rendered_from": source_key(
+                        meta.description, meta.description_content_type),
+                }
             release = Release.objects.create(
-                project=project, uploader=uploader, **meta.release_fields()
+                project=project, uploader=uploader, **meta.release_fields(), **rendered
             )
             record_journal_entry(project, "new release", version=release.version, by=uploader)
         try:
@@ -388,15 +434,22 @@ def _record_upload(
                 raise _AlreadyRecorded(existing) from None
             raise
         Project.objects.filter(pk=project.pk).update(total_size=F("total_size") + digests.size)
+        project.total_size += digests.size
         record_journal_entry(
             project, f"add {upload.pyversion} file {filename}", version=release.version,
             by=uploader,
         )
-        if new_release:
+        if new_release and description_html is None:
+            # (A description rendered by the upload's own check is stored with the
+            # release above: the task would find nothing to do.)
             release_id = release.id
             # robust: the upload has committed; a broker outage is logged, not a 500
             # (which twine would retry).
             transaction.on_commit(lambda: render_description.delay(release_id), robust=True)
         if purge:
             purge_project_after_commit(project)
+    if batch is not None:
+        if batch.releases_of(project) is None:
+            batch.lock_project(project, locked_releases)
+        batch.remember(project, release)
     return UploadResult(project=project, file=file, created=True)

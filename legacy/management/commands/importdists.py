@@ -7,10 +7,20 @@ the same rows and journal entries; new projects are owned by USERNAME. The
 metadata comes from the distribution itself (METADATA / PKG-INFO), sent through
 the upload's own form (legacy.forms) as twine would send it.
 
-For speed, files are imported in batches sharing one transaction, and caches
-are purged once per batch; every file is still validated on its own."""
+For speed, files are imported in batches sharing one transaction
+(packages.uploads.batch: what does not depend on the file is looked up once per
+batch), each file is read from disk once (hashed as it is read), and caches are
+purged once per batch; every file is still validated on its own.
 
+Interrupted (Ctrl-C, SIGTERM) it rolls back the batch in progress and stops;
+killed outright, the database rolls the batch back and the next run deletes
+what that batch had stored (legacy.import_pending). Either way, running it
+again continues: the files already imported are recognised by a look-up per
+batch and skipped."""
+
+import io
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -21,12 +31,14 @@ from django.db import transaction
 from django.utils.datastructures import MultiValueDict
 
 from legacy.forms import UploadForm, fields_from_metadata
+from legacy.import_pending import PendingRecord, clean_abandoned_records
+from legacy.import_progress import Progress
 from packages.cache.keys import keys_for_project
 from packages.cache.purge import purge_after_commit
 from packages.errors import DomainError
 from packages.models import File, PackageType
-from packages.storage import delete_stored, hash_fileobj
-from packages.uploads.archives import inspect_archive
+from packages.storage import Digests, HashingReader, distribution_path, hash_fileobj
+from packages.uploads.batch import UploadBatch, inspect_archive_once
 from packages.uploads.metadata import raw_from_core_metadata
 from packages.uploads.operation import UploadedContent, accept_upload
 
@@ -35,6 +47,14 @@ from packages.uploads.operation import UploadedContent, accept_upload
 DISTRIBUTION_SUFFIXES = (
     ".whl", ".tar.gz", ".zip", ".egg", ".tar.bz2", ".tgz", ".tar.xz", ".tar", ".exe", ".msi",
 )
+# Files up to this size are read into memory in one go (and hashed from there);
+# larger ones are hashed in chunks and re-read from disk by the checks.
+IN_MEMORY_LIMIT = 16 * 1024 * 1024
+
+
+class Interrupted(Exception):
+    """SIGINT or SIGTERM arrived: raised between two files, inside the batch's
+    transaction, so that the half-done batch rolls back whole."""
 
 
 def find_distributions(paths: list[str]) -> list[Path]:
@@ -54,15 +74,34 @@ def find_distributions(paths: list[str]) -> list[Path]:
     return sorted(set(found))
 
 
-def upload_fields(path: Path, fileobj, digests) -> dict[str, list[str]]:
-    """The form twine would send for this file, built from its own metadata."""
-    filename = path.name
+def read_distribution(path: Path) -> tuple[io.BufferedIOBase, Digests]:
+    """The file, open and seekable, with its digests, from one read of the disk."""
+    if path.stat().st_size <= IN_MEMORY_LIMIT:
+        data = path.read_bytes()
+        hasher = HashingReader(None)
+        hasher.update(data)
+        return io.BytesIO(data), hasher.digests()
+    fileobj = path.open("rb")
+    try:
+        return fileobj, hash_fileobj(fileobj)
+    except BaseException:
+        fileobj.close()
+        raise
+
+
+def file_kind(filename: str) -> tuple[str, str]:
+    """(filetype, pyversion) as twine would send them for this filename."""
     if filename.endswith(".whl"):
-        filetype, pyversion = PackageType.WHEEL, (filename.split("-")[-3:-2] or [""])[0]
-    elif filename.endswith(".egg"):
-        filetype, pyversion = "bdist_egg", ""
-    else:
-        filetype, pyversion = PackageType.SDIST, "source"
+        return PackageType.WHEEL, (filename.split("-")[-3:-2] or [""])[0]
+    if filename.endswith(".egg"):
+        return "bdist_egg", ""
+    return PackageType.SDIST, "source"
+
+
+def upload_fields(path: Path, fileobj, digests, *, batch: UploadBatch | None = None
+                  ) -> dict[str, list[str]]:
+    """The form twine would send for this file, built from its own metadata."""
+    filetype, pyversion = file_kind(path.name)
     fields = {
         ":action": ["file_upload"],
         "protocol_version": ["1"],
@@ -71,39 +110,18 @@ def upload_fields(path: Path, fileobj, digests) -> dict[str, list[str]]:
         "sha256_digest": [digests.sha256],
     }
     if filetype in PackageType.values:
-        contents = inspect_archive(fileobj, filename, filetype=filetype, max_ratio=_max_ratio())
+        contents = inspect_archive_once(
+            batch, fileobj, path.name, filetype=filetype, sha256=digests.sha256,
+            max_ratio=settings.INDEX_MAX_COMPRESSION_RATIO,
+        )
         fields.update(fields_from_metadata(raw_from_core_metadata(contents.metadata)))
     return fields
 
 
-def _max_ratio() -> int:
-    return settings.INDEX_MAX_COMPRESSION_RATIO
-
-
-class Progress:
-    """A one-line progress bar, drawn only when the stream is a terminal."""
-
-    def __init__(self, stream, total: int):
-        self.stream = stream
-        self.total = total
-        self.enabled = total > 0 and hasattr(stream, "isatty") and stream.isatty()
-
-    def update(self, done: int) -> None:
-        if not self.enabled:
-            return
-        width = 30
-        filled = width * done // self.total
-        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}")
-        self.stream.flush()
-
-    def clear(self) -> None:
-        """Erase the bar so that a message can be printed on a clean line."""
-        if self.enabled:
-            self.stream.write("\r\033[K")
-
-    def finish(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
+def stored_paths_of(filename: str, digests: Digests) -> list[str]:
+    """Where accept_upload() will store this file (and a wheel's metadata)."""
+    path = distribution_path(digests.blake2_256, filename)
+    return [path, f"{path}.metadata"] if filename.endswith(".whl") else [path]
 
 
 class Command(BaseCommand):
@@ -114,74 +132,119 @@ class Command(BaseCommand):
         parser.add_argument("--owner", required=True, help="Username owning new projects.")
         parser.add_argument("--batch-size", type=int, default=200,
                             help="Files per database transaction (default 200).")
+        parser.add_argument("--no-progress", action="store_true",
+                            help="No progress on stderr.")
+        parser.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS",
+                            help="When stderr is not a terminal, a progress line every "
+                                 "SECONDS (default 10).")
+        parser.add_argument("--state-dir", default=None,
+                            help="Where the record of the uncommitted batch is kept "
+                                 "(default: INDEX_DATA_DIR/importdists).")
 
-    def handle(self, *args, paths, owner, batch_size, **options):
+    def handle(self, *args, paths, owner, batch_size, no_progress, progress_every, state_dir,
+               **options):
         try:
             user = get_user_model().objects.get_by_natural_key(owner)
         except get_user_model().DoesNotExist:
             raise CommandError(f"No user named {owner!r}.") from None
+        state = Path(state_dir) if state_dir else Path(settings.DATA_DIR) / "importdists"
+        cleaned = clean_abandoned_records(state)
+        if cleaned:
+            self.stdout.write(f"deleted {cleaned} stored files of an interrupted run")
         files = find_distributions(list(paths))
-        progress = Progress(getattr(self.stderr, "_out", sys.stderr), len(files))
-        counts = {"imported": 0, "skipped": 0, "refused": 0}
-        done = 0
-        for start in range(0, len(files), max(batch_size, 1)):
-            batch = files[start:start + batch_size]
-            for path, outcome, reason in self._import_batch(batch, user):
-                counts[outcome] += 1
-                if reason:
-                    progress.clear()
-                    self.stdout.write(f"refused {path}: {reason}")
-                done += 1
-                progress.update(done)
-        progress.finish()
+        self.progress = Progress(getattr(self.stderr, "_out", sys.stderr), len(files),
+                                 enabled=not no_progress, every=progress_every)
+        self.counts = {"imported": 0, "skipped": 0, "refused": 0}
+        self.done = 0
+        self.stop_signal = None
+        previous = self._catch_signals()
+        try:
+            with PendingRecord(state) as pending:
+                for start in range(0, len(files), max(batch_size, 1)):
+                    self._import_batch(files[start:start + max(batch_size, 1)], user, pending)
+        except Interrupted:
+            self.progress.clear()
+            raise CommandError(
+                f"interrupted by signal {self.stop_signal} after {self.counts['imported']} "
+                f"imported, {self.counts['skipped']} skipped, {self.counts['refused']} "
+                "refused (the batch in progress was rolled back): run the same command "
+                "again to continue", returncode=128 + self.stop_signal) from None
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        self.progress.finish()
         self.stdout.write(
-            f"imported {counts['imported']}, skipped {counts['skipped']}, "
-            f"refused {counts['refused']}"
+            f"imported {self.counts['imported']}, skipped {self.counts['skipped']}, "
+            f"refused {self.counts['refused']}"
         )
 
-    def _import_batch(self, batch: list[Path], user):
-        """Import a batch in one transaction; yields (path, outcome, reason)."""
-        outcomes = []
-        written: list[str] = []
-        present = set(
+    def _catch_signals(self) -> dict:
+        """SIGINT and SIGTERM stop the import at the next file; a second one at once."""
+        def stop(signum, frame):
+            if self.stop_signal is not None:
+                raise KeyboardInterrupt
+            self.stop_signal = signum
+
+        previous = {}
+        try:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                previous[signum] = signal.signal(signum, stop)
+        except ValueError:  # not the main thread: signals stay as they are
+            pass
+        return previous
+
+    def _import_batch(self, batch: list[Path], user, pending: PendingRecord) -> None:
+        """Import a batch in one transaction: all of it, or (interrupted) none."""
+        present = dict(
             File.objects.filter(filename__in=[p.name for p in batch])
-            .values_list("filename", flat=True)
+            .values_list("filename", "sha256_digest")
         )
+        results = []
         try:
             with transaction.atomic():
+                shared = UploadBatch(uploader=user)
                 keys: set[str] = set()
                 for path in batch:
-                    outcome, reason, result = self._import_one(path, user, present)
-                    outcomes.append((path, outcome, reason))
+                    if self.stop_signal is not None:
+                        raise Interrupted
+                    outcome, reason, result = self._import_one(path, user, present, shared,
+                                                               pending)
+                    results.append((path, outcome, reason))
+                    self.progress.update(self.done + len(results))
                     if result is not None and result.created:
-                        written.append(result.file.path)
-                        if result.file.has_metadata:
-                            written.append(result.file.metadata_path)
                         keys.update(keys_for_project(result.project))
                 purge_after_commit(keys)
         except BaseException:
             # The batch's rows are gone: so must be the files they pointed to.
-            for stored in written:
-                delete_stored(stored)
+            pending.rolled_back()
             raise
-        return outcomes
+        pending.committed()
+        self.done += len(results)
+        for path, outcome, reason in results:
+            self.counts[outcome] += 1
+            if reason:
+                self.progress.clear()
+                self.stdout.write(f"refused {path}: {reason}")
+        self.progress.update(self.done)
 
-    def _import_one(self, path: Path, user, present: set[str]):
+    def _import_one(self, path: Path, user, present: dict[str, str], shared: UploadBatch,
+                    pending: PendingRecord):
         try:
-            with path.open("rb") as fileobj:
-                digests = hash_fileobj(fileobj)
-                if path.name in present:
-                    existing = File.objects.filter(filename=path.name).first()
-                    if existing is not None and existing.sha256_digest == digests.sha256:
-                        return "skipped", None, None
-                form = UploadForm(MultiValueDict(upload_fields(path, fileobj, digests)))
+            fileobj, digests = read_distribution(path)
+            with fileobj:
+                if present.get(path.name) == digests.sha256:
+                    return "skipped", None, None
+                form = UploadForm(MultiValueDict(
+                    upload_fields(path, fileobj, digests, batch=shared)))
                 if not form.is_valid():
                     return "refused", form.refusal()[1], None
+                pending.add(stored_paths_of(path.name, digests))
                 result = accept_upload(
                     upload=form.upload_request(),
                     content=UploadedContent(filename=path.name, file=fileobj, digests=digests),
                     uploader=user,
                     purge=False,
+                    batch=shared,
                 )
         except DomainError as refusal:
             return "refused", refusal.message, None
