@@ -287,6 +287,12 @@ INDEX_UPSTREAM_TIMEOUT = env_int("INDEX_UPSTREAM_TIMEOUT", 20)
 INDEX_UPSTREAM_MAX_PAGE_BYTES = env_int("INDEX_UPSTREAM_MAX_PAGE_BYTES", 20 * 1024 * 1024)
 # Largest upstream file when its page declares no size.
 INDEX_UPSTREAM_MAX_FILE_BYTES = env_int("INDEX_UPSTREAM_MAX_FILE_BYTES", 4 * 1024 ** 3)
+# Fetches (pages and first downloads of files) one process runs at once from one
+# upstream; a request finding them all taken waits up to INDEX_UPSTREAM_TIMEOUT,
+# then gets 503 naming the upstream (a kept page is served stale instead).
+INDEX_UPSTREAM_MAX_CONCURRENT_FETCHES = env_int("INDEX_UPSTREAM_MAX_CONCURRENT_FETCHES", 10)
+if INDEX_UPSTREAM_MAX_CONCURRENT_FETCHES < 1:
+    raise ImproperlyConfigured("INDEX_UPSTREAM_MAX_CONCURRENT_FETCHES must be at least 1")
 
 # XML-RPC (names as Warehouse's).
 XMLRPC_RATELIMIT_STRING = env_str("XMLRPC_RATELIMIT_STRING", "3600 per hour")

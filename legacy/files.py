@@ -97,8 +97,10 @@ def serve_upstream(request, path: str):
             stored_path)
     except UpstreamNotFound:
         return not_found()
-    except DomainError as exc:  # 502/504, the message names the upstream
-        return error_response(exc.status, exc.message)
+    except DomainError as exc:  # 502/503/504, the message names the upstream
+        retry = getattr(exc, "retry_after", None)  # 503: its fetch slots stayed taken
+        return error_response(exc.status, exc.message,
+                              headers={"Retry-After": str(retry)} if retry else None)
     headers = {"X-PyPI-File-Project": found.project, "X-PyPI-File-Version": found.version}
     if isinstance(found, FileStream):
         response = StreamingHttpResponse(found, content_type=content_type_for(found.filename))

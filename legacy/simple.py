@@ -30,6 +30,7 @@ from packages.journal import last_serial
 from packages.names import normalize_name
 from packages.queries import find_simple_project
 from packages.upstream.pages import kept_project_names, resolve_project
+from packages.upstream.purges import UPSTREAM_PAGES
 
 
 def _content_type(media_type: str) -> str:
@@ -37,12 +38,12 @@ def _content_type(media_type: str) -> str:
     return "text/html; charset=UTF-8" if media_type == "text/html" else media_type
 
 
-def _page_response(request, body, *, media_type, etag, serial, policy, surrogate_key):
+def _page_response(request, body, *, media_type, etag, serial, policy, surrogate_keys):
     response = conditional_response(request, body, etag=etag, content_type=_content_type(media_type))
     response["Vary"] = "Accept"
     if serial is not None:  # an upstream may send none
         response["X-PyPI-Last-Serial"] = str(serial)
-    return apply_cache_policy(response, policy, [surrogate_key])
+    return apply_cache_policy(response, policy, surrogate_keys)
 
 
 def _redirect(location: str, request) -> HttpResponsePermanentRedirect:
@@ -71,7 +72,7 @@ def index(request):
     return _page_response(
         request, body, media_type=media_type, etag=etag, serial=serial,
         policy=SIMPLE_INDEX_JSON if media_type == V1_JSON else SIMPLE_INDEX_HTML,
-        surrogate_key=ALL_PROJECTS,
+        surrogate_keys=[ALL_PROJECTS],
     )
 
 
@@ -85,14 +86,26 @@ def detail(request, name: str):
     if project is not None and name != project.normalized_name:
         return _redirect(f"/simple/{quote(project.normalized_name)}/", request)
     if project is None or not project.local_only:  # a local page with files: no more queries
+        media_type = choose_media_type(request)
+        cached = simple_pages.find_upstream_page(normalized, project, media_type)
+        if isinstance(cached, simple_pages.UpstreamPageHit):
+            if name != normalized:
+                return _redirect(f"/simple/{quote(normalized)}/", request)
+            current = client_has(request, cached.etag)
+            body = None if current else cached.body()
+            if current or body is not None:
+                return _upstream_response(request, body, media_type=media_type,
+                                          etag=cached.etag, serial=cached.serial,
+                                          name=normalized)
+            cached = simple_pages.UpstreamPageMiss(cached.generations)  # the body was evicted
         try:
             resolution = resolve_project(normalized)
         except DomainError as exc:  # blocked, awaiting approval (404); upstream failing (502/504)
-            return error_response(exc.status, exc.message)
+            return error_response(exc.status, exc.message, headers=_retry_after(exc))
         if resolution.source in ("upstream", "merged"):
             if name != normalized:
                 return _redirect(f"/simple/{quote(normalized)}/", request)
-            return _resolved_page(request, resolution, project)
+            return _resolved_page(request, resolution, project, media_type, cached)
     if project is None:
         return not_found()
     media_type = choose_media_type(request)
@@ -100,20 +113,18 @@ def detail(request, name: str):
     body = None if client_has(request, etag) else simple_pages.detail_body(project, media_type)
     return _page_response(
         request, body, media_type=media_type, etag=etag, serial=project.last_serial,
-        policy=SIMPLE_PAGE, surrogate_key=project_key(project.normalized_name),
+        policy=SIMPLE_PAGE, surrogate_keys=[project_key(project.normalized_name)],
     )
 
 
-def _resolved_page(request, resolution, project):
-    """An upstream page (or a merged one), rendered on each request from the kept
-    copy: its files' filters (cooldown, blocks) move with the clock and the
-    curators' lists, not with any serial, so no rendered body is cached here;
-    the ETag is the body's md5 and the page's max-age stays within the proxy's
-    revalidation interval (UPSTREAM_PAGE)."""
+def _resolved_page(request, resolution, project, media_type, miss):
+    """An upstream page (or a merged one), rendered from the kept copy, then
+    cached until a purge, its revalidation or a cooldown's end (simple_pages:
+    "cached upstream and merged pages"). The ETag is the body's md5 and the
+    page's max-age stays within the proxy's revalidation interval (UPSTREAM_PAGE)."""
     page = resolution.page
     if resolution.source == "merged" and project is None:
         return not_found()  # the local project is hidden (quarantined): so is its page
-    media_type = choose_media_type(request)
     if resolution.source == "merged":
         head, serial, local_id = project, project.last_serial, project.id
     else:
@@ -121,10 +132,24 @@ def _resolved_page(request, resolution, project):
                                      page.last_serial)
         serial, local_id = page.last_serial, None
     body = simple_pages.render_resolved(head, page.files, media_type, local_project_id=local_id)
+    etag = md5_etag(body)
+    simple_pages.keep_upstream_page(miss, project, page, media_type, body=body, etag=etag,
+                                    serial=serial)
+    return _upstream_response(request, body, media_type=media_type, etag=etag, serial=serial,
+                              name=page.name)
+
+
+def _upstream_response(request, body, *, media_type, etag, serial, name):
     return _page_response(
-        request, body, media_type=media_type, etag=md5_etag(body), serial=serial,
-        policy=UPSTREAM_PAGE, surrogate_key=project_key(page.name),
+        request, body, media_type=media_type, etag=etag, serial=serial,
+        policy=UPSTREAM_PAGE, surrogate_keys=[project_key(name), UPSTREAM_PAGES],
     )
+
+
+def _retry_after(exc) -> dict | None:
+    # 503 when the upstream's fetch slots stay taken (packages.upstream.fetch_slots).
+    seconds = getattr(exc, "retry_after", None)
+    return {"Retry-After": str(seconds)} if seconds else None
 
 
 @require_safe

@@ -34,6 +34,9 @@ class PackagesConfig(AppConfig):
         pre_delete.connect(
             purge_project_of_deleted_role, sender=Role, dispatch_uid="purge-on-role-delete"
         )
+        from packages.upstream.purges import connect_purge_signals
+
+        connect_purge_signals()  # the proxy's curation rows (upstream pages have no serial)
 
 
 def _create_data_folders() -> None:

@@ -9,8 +9,9 @@ Pages — ``packages.upstream.pages``
     none), "upstream" (render ``Resolution.page``), "merged" (local files plus
     ``page``; a filename both have is the local one) or "none" (404).
     Raises ``UpstreamNotFound`` (404: blocked, awaiting approval, refused; the
-    message is for the client), ``UpstreamUnavailable`` (502) or
-    ``UpstreamTimeout`` (504), whose messages name the upstream. All are
+    message is for the client), ``UpstreamUnavailable`` (502),
+    ``UpstreamTimeout`` (504) or ``UpstreamBusy`` (503, with ``retry_after``),
+    whose messages name the upstream. All are
     ``packages.errors.DomainError``: ``exc.status`` and ``exc.message``.
 
     ``UpstreamPage`` (``packages.upstream.filters``): ``upstream``, ``name``
@@ -24,7 +25,10 @@ Pages — ``packages.upstream.pages``
     HTML upstream gave none and no copy is kept yet), ``upload_time`` (the
     upstream's, or None), ``metadata_sha256`` (PEP 658/714, "" = none),
     ``version``, ``kept``. Files are already filtered (blocks, cooldown) and
-    sorted like local pages (version order, then filename).
+    sorted like local pages (version order, then filename). For caching a
+    rendering (legacy/simple_pages.py): ``kept_token`` (the kept copy it comes
+    from), ``fresh_until`` (when that copy is revalidated), ``changes_at`` (the
+    next cooldown end of a file left out, or None).
 
     ``kept_project_names() -> list[str]``: upstream projects kept, for ``/simple/``.
 
@@ -48,6 +52,17 @@ Names — ``packages.upstream.protection``
     ``is_reserved(name) -> bool``; ``check_first_upload(name)`` raises
     ``UploadRejected`` when the name exists upstream (call it for a new project
     before it is created).
+
+Purges — ``packages.upstream.purges``
+    Upstream pages have no serial: every change of a curation row (signals), of
+    a kept page or file, purges ``project/<name>``, ``all-projects`` when the
+    kept list changes, or ``UPSTREAM_PAGES`` (carried by every upstream page)
+    when any page may move (an upstream row, a reserved prefix).
+
+Bounds — ``packages.upstream.fetch_slots``
+    At most INDEX_UPSTREAM_MAX_CONCURRENT_FETCHES fetches per upstream and
+    process (pages, first downloads until their stream ends); beyond, a request
+    waits up to the upstream's timeout, then ``UpstreamBusy`` (503).
 
 Admin actions and Celery tasks: ``packages.upstream.admin``, ``.tasks``.
 The upstream from INDEX_UPSTREAM_URL is a row synced on first use (``config``).

@@ -22,6 +22,7 @@ from packages.upstream.models import (
     UpstreamCooldown,
     UpstreamProject,
 )
+from packages.upstream.purges import purge_names_after_commit
 from packages.upstream.tasks import prefetch_upstream_project, refresh_upstream_project
 
 
@@ -168,8 +169,11 @@ class UpstreamApprovalAdmin(admin.ModelAdmin):
         self._decide(request, queryset, ApprovalState.REFUSED)
 
     def _decide(self, request, queryset, state) -> None:
+        names = set(queryset.values_list("normalized_name", flat=True))
         count = queryset.update(state=state, decided_at=timezone.now(), decided_by=request.user,
                                 reason=request.POST.get("reason", "").strip())
+        # update() sends no signal: the pages decided here are purged by hand.
+        purge_names_after_commit(names)
         self.message_user(request, f"{count} project(s) {state}.", messages.SUCCESS)
 
 

@@ -25,6 +25,7 @@ from urllib3.exceptions import ReadTimeoutError
 
 from packages.upstream.config import limits_for
 from packages.upstream.errors import HostileUpstream, UpstreamTimeout, UpstreamUnavailable
+from packages.upstream.fetch_slots import take_slot
 from packages.upstream.models import Upstream
 from packages.upstream.parsing import ParsedPage, parse_page
 
@@ -71,7 +72,15 @@ class PageAnswer:
 
 def fetch_page(upstream: Upstream, normalized_name: str, *, etag: str = "",
                last_modified: str = "") -> PageAnswer:
+    """The upstream's page of ``normalized_name``, within one of the upstream's
+    fetch slots (fetch_slots.py: UpstreamBusy when none frees up in time)."""
     limits = limits_for(upstream)
+    with take_slot(upstream, wait=limits.timeout):
+        return _fetch_page(upstream, normalized_name, limits, etag, last_modified)
+
+
+def _fetch_page(upstream: Upstream, normalized_name: str, limits, etag: str,
+                last_modified: str) -> PageAnswer:
     deadline = time.monotonic() + limits.timeout
     url = urljoin(upstream.simple_url, quote(normalized_name, safe="") + "/")
     headers = {"Accept": ACCEPT}

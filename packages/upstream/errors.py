@@ -32,3 +32,11 @@ class HostileUpstream(UpstreamUnavailable):
 
     def __init__(self, upstream_name: str, problem: str):
         super().__init__(upstream_name, f"refused: {problem}")
+
+
+class UpstreamBusy(UpstreamUnavailable):
+    """503: this process already runs as many fetches from the upstream as
+    INDEX_UPSTREAM_MAX_CONCURRENT_FETCHES allows, and none ended in time."""
+
+    status = 503
+    retry_after = 5  # seconds; a fetch of a page or a small file ends sooner than that

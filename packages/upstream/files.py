@@ -30,6 +30,7 @@ from packages.upstream.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from packages.upstream.fetch_slots import take_slot
 from packages.upstream.filters import (
     UPSTREAM_FILES_PREFIX,
     PageFile,
@@ -39,6 +40,7 @@ from packages.upstream.filters import (
 from packages.upstream.flights import FlightTimeout, claim_or_wait, flight_key
 from packages.upstream.models import Upstream, UpstreamFile, UpstreamProject
 from packages.upstream.protection import has_local_files, is_reserved, may_merge
+from packages.upstream.purges import purge_names_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -125,10 +127,16 @@ def fetch_file(path: str, *, stream: bool = True) -> "KeptFile | FileStream":
                               "is still sending this file to another request") from None
     if flight is None:
         return found.kept()
+    try:
+        slot = take_slot(found.upstream, wait=limits.timeout)
+    except BaseException:
+        flight.release()
+        raise
     if found.is_metadata:
         try:
             _download_metadata(found)
         finally:
+            slot.release()
             flight.release()
         return found.kept()
     try:
@@ -140,9 +148,10 @@ def fetch_file(path: str, *, stream: bool = True) -> "KeptFile | FileStream":
             raise HostileUpstream(found.upstream.name,
                                   f"its file {found.file.filename} is not the declared size")
     except BaseException:
+        slot.release()
         flight.release()
         raise
-    file_stream = FileStream(found, response, flight,
+    file_stream = FileStream(found, response, flight, slot,
                              size=declared if declared is not None
                              else (int(length) if length.isdigit() else None))
     if stream:
@@ -156,7 +165,7 @@ class FileStream:
     """The bytes of a first download, as the upstream sends them; stored and
     checked on the way. ``size`` (None if unknown) suits Content-Length."""
 
-    def __init__(self, found: _Found, response, flight, *, size: int | None):
+    def __init__(self, found: _Found, response, flight, slot, *, size: int | None):
         self.filename = found.file.filename
         self.path = found.file.path
         self.sha256 = found.file.sha256
@@ -167,6 +176,7 @@ class FileStream:
         self._found = found
         self._response = response
         self._flight = flight
+        self._slot = slot  # the upstream's fetch slot, held until the stream ends
         self._iterator = self._stream()
 
     def __iter__(self) -> Iterator[bytes]:
@@ -174,10 +184,13 @@ class FileStream:
 
     def close(self) -> None:
         # Django closes a StreamingHttpResponse's content: a client gone midway
-        # leaves nothing stored and lets the waiters in.
-        self._iterator.close()
-        self._response.close()
-        self._flight.release()
+        # leaves nothing stored, lets the waiters in and frees the upstream's slot.
+        try:
+            self._iterator.close()
+            self._response.close()
+        finally:
+            self._slot.release()
+            self._flight.release()
 
     def __del__(self):
         # A stream dropped unread must not keep its file locked in this process.
@@ -205,12 +218,14 @@ class FileStream:
                     held = chunk
                 _check(upstream, self.filename, digest.hexdigest(), self.sha256, size, self.size)
                 save_stored(self.path, spool)
-                _mark_stored(self.sha256, self.filename, self.path, size)
+                _mark_stored(self.sha256, self.filename, self.path, size,
+                             size_was_shown=self._found.file.size is not None)
             except UpstreamUnavailable as exc:
                 logger.error("upstream file %s not kept: %s", self.filename, exc.message)
                 raise
             finally:
                 self._response.close()
+                self._slot.release()
                 self._flight.release()
         if held is not None:
             yield held
@@ -243,10 +258,14 @@ def _download_metadata(found: _Found) -> None:
         metadata_stored=True)
 
 
-def _mark_stored(sha256: str, filename: str, path: str, size: int) -> None:
+def _mark_stored(sha256: str, filename: str, path: str, size: int, *,
+                 size_was_shown: bool) -> None:
     # Every upstream listing these very bytes shares the copy.
-    UpstreamFile.objects.filter(sha256=sha256, filename=filename).update(
-        path=path, size=size, stored_at=timezone.now())
+    rows = UpstreamFile.objects.filter(sha256=sha256, filename=filename)
+    rows.update(path=path, size=size, stored_at=timezone.now())
+    if not size_was_shown:
+        # A page whose upstream gave no size (HTML) shows the kept copy's from now on.
+        purge_names_after_commit(set(rows.values_list("project__normalized_name", flat=True)))
 
 
 def _is_stored(found: _Found) -> bool:
@@ -311,7 +330,10 @@ def drop_kept(projects) -> int:
             continue
         base = upstream_file_path(sha256, filename)
         paths += ([base] if path else []) + ([base + METADATA_SUFFIX] if metadata else [])
+    names = set(UpstreamProject.objects.filter(pk__in=ids)
+                .values_list("normalized_name", flat=True))
     count, _ = UpstreamProject.objects.filter(pk__in=ids).delete()
+    purge_names_after_commit(names, listing=True)
     for path in paths:
         with contextlib.suppress(Exception):  # a copy already gone is fine
             delete_stored(path)

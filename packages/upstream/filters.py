@@ -81,6 +81,13 @@ class UpstreamPage:
     versions: list[str]  # PEP 700: ascending, only versions that have a file
     fetched_at: datetime
     stale: bool  # served while its upstream fails
+    # What a cached rendering of this page depends on besides the purged curation
+    # (legacy/simple_pages.py): the kept copy it was filtered from, when that copy
+    # is revalidated, and the next moment the clock alone changes the files (the
+    # earliest cooldown end of a file left out; None when no file waits).
+    kept_token: str = ""
+    fresh_until: datetime | None = None
+    changes_at: datetime | None = None
 
 
 def filter_page(upstream: Upstream, kept: UpstreamProject, *, stale: bool = False,
@@ -100,8 +107,10 @@ def filter_page(upstream: Upstream, kept: UpstreamProject, *, stale: bool = Fals
         check_approved(upstream, name, queue=queue)
     if kept.project_status == QUARANTINED:
         return None
-    min_age = cooldown_seconds(upstream, name)
+    limits = limits_for(upstream)
+    min_age = cooldown_seconds(upstream, name, limits=limits)
     now = timezone.now()
+    changes_at = None
     rows = {row.filename: row for row in UpstreamFile.objects.filter(project=kept)}
     specifiers = [_specifier(block) for block in blocks]
     files = []
@@ -115,6 +124,8 @@ def filter_page(upstream: Upstream, kept: UpstreamProject, *, stale: bool = Fals
         # nothing is served before it has aged here. Local uploads never pass here.
         age_from = upload_time or (row.first_seen if row else now)
         if min_age and now - age_from < timedelta(seconds=min_age):
+            ends = age_from + timedelta(seconds=min_age)
+            changes_at = ends if changes_at is None else min(changes_at, ends)
             continue
         if version is None:
             continue  # no version to list it under (PEP 700) nor to block it by
@@ -135,6 +146,9 @@ def filter_page(upstream: Upstream, kept: UpstreamProject, *, stale: bool = Fals
         status_reason=kept.status_reason, last_serial=kept.last_serial,
         files=files, versions=list(dict.fromkeys(f.version for f in files)),
         fetched_at=kept.fetched_at, stale=stale,
+        kept_token=f"{kept.pk}.{kept.fetched_at.timestamp():.6f}",
+        fresh_until=kept.checked_at + timedelta(seconds=limits.revalidate_seconds),
+        changes_at=changes_at,
     )
 
 
@@ -157,7 +171,7 @@ def check_approved(upstream: Upstream, name: str, *, queue: bool = True) -> None
                            "approval by this index's curators.")
 
 
-def cooldown_seconds(upstream: Upstream, name: str) -> int:
+def cooldown_seconds(upstream: Upstream, name: str, *, limits=None) -> int:
     """Per-project (this upstream's before every upstream's), else the upstream's,
     else INDEX_UPSTREAM_COOLDOWN; an exemption is 0."""
     overrides = sorted(
@@ -167,7 +181,7 @@ def cooldown_seconds(upstream: Upstream, name: str) -> int:
     )
     if overrides:
         return 0 if overrides[0].exempt else overrides[0].min_age_seconds
-    return limits_for(upstream).cooldown_seconds
+    return (limits or limits_for(upstream)).cooldown_seconds
 
 
 def _specifier(block: UpstreamBlock) -> SpecifierSet | None:

@@ -10,6 +10,8 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from packages.cache.keys import ALL_PROJECTS
+from packages.cache.purge import purge_after_commit
 from packages.names import is_valid_name, normalize_name
 from packages.upstream.client import fetch_page
 from packages.upstream.config import enabled_upstreams, limits_for
@@ -19,6 +21,7 @@ from packages.upstream.flights import FlightTimeout, claim_or_wait, flight_key
 from packages.upstream.models import Upstream, UpstreamFile, UpstreamProject
 from packages.upstream.parsing import ParsedPage
 from packages.upstream.protection import has_local_files, is_reserved, may_merge
+from packages.upstream.purges import purge_names_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -100,8 +103,9 @@ def keep_page(upstream: Upstream, normalized: str, *,
 
     deadline = time.monotonic() + limits.timeout
     try:
+        # The lease outlives a wait for a fetch slot (fetch_slots.py) and the fetch.
         flight = claim_or_wait(flight_key("page", upstream.pk, normalized), deadline=deadline,
-                               ttl=limits.timeout + 10, ready=ready)
+                               ttl=2 * limits.timeout + 10, ready=ready)
     except FlightTimeout:
         return _stale_or_raise(upstream, kept_upstream_page(upstream, normalized), limits,
                                UpstreamTimeout(upstream.name, "did not answer in time"))
@@ -119,13 +123,15 @@ def keep_page(upstream: Upstream, normalized: str, *,
             return _stale_or_raise(upstream, kept, limits, exc)
         now = timezone.now()
         if answer.not_modified:
+            # Nothing shown changed: no purge. A cached rendering ends at the old
+            # revalidation deadline anyway and is rebuilt with the new one.
             UpstreamProject.objects.filter(pk=kept.pk).update(checked_at=now)
             kept.refresh_from_db()
             return kept, False
         if answer.page is None:
-            _keep_not_found(upstream, normalized, now)
+            _keep_not_found(upstream, normalized, now, kept)
             return None, False
-        return _keep(upstream, normalized, answer, now), False
+        return _keep(upstream, normalized, answer, now, kept), False
     finally:
         flight.release()
 
@@ -150,7 +156,13 @@ def _stale_or_raise(upstream, kept, limits, error: UpstreamUnavailable):
     return kept, True
 
 
-def _keep(upstream: Upstream, normalized: str, answer, now) -> UpstreamProject:
+# What a page shows of its kept copy: a new 200 that changes none of these
+# (an upstream without ETags answers 200 at each revalidation) purges nothing.
+_SHOWN_FIELDS = ("name", "files", "project_status", "status_reason", "last_serial")
+
+
+def _keep(upstream: Upstream, normalized: str, answer, now,
+          previous: UpstreamProject | None) -> UpstreamProject:
     page: ParsedPage = answer.page
     fields = {
         "name": page.name or normalized,
@@ -164,6 +176,13 @@ def _keep(upstream: Upstream, normalized: str, answer, now) -> UpstreamProject:
         kept, _ = UpstreamProject.objects.update_or_create(
             upstream=upstream, normalized_name=normalized, defaults=fields)
         _record_files(kept, page, now)
+        if previous is None or previous.gone:
+            # New in the index. Its page had no kept copy: nothing rendered from
+            # one is cached anywhere, so only the index is purged (a purge of the
+            # page would only make the rendering this request stores a miss).
+            purge_after_commit([ALL_PROJECTS])
+        elif any(getattr(previous, name) != fields[name] for name in _SHOWN_FIELDS):
+            purge_names_after_commit([normalized])
     return kept
 
 
@@ -187,10 +206,13 @@ def _record_files(kept: UpstreamProject, page: ParsedPage, now) -> None:
     UpstreamFile.objects.bulk_create(new, ignore_conflicts=True)
 
 
-def _keep_not_found(upstream: Upstream, normalized: str, now) -> None:
+def _keep_not_found(upstream: Upstream, normalized: str, now,
+                    previous: UpstreamProject | None) -> None:
     # Kept too (files emptied): the next requests within the interval do not ask again.
     try:
         with transaction.atomic():
+            if previous is not None and not previous.gone:  # its page and index entry go
+                purge_names_after_commit([normalized], listing=True)
             UpstreamProject.objects.update_or_create(
                 upstream=upstream, normalized_name=normalized,
                 defaults={"gone": True, "checked_at": now, "files": [], "etag": "",

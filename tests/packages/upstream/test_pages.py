@@ -202,7 +202,9 @@ def test_cooldown_uses_upload_time(real_upstream, settings):
     Upstream.objects.filter(pk=upstream.pk).update(cooldown_seconds=0)  # the upstream's own
     assert resolve_project("alpha").page.versions == ["1.0", "2.0"]
     Upstream.objects.filter(pk=upstream.pk).update(cooldown_seconds=5 * 86400)
-    UpstreamCooldown.objects.create(name="alpha", min_age_seconds=60, upstream=upstream)
+    # A day: 2.0 (uploaded when the session's upstream started) stays younger
+    # however long the run; 1.0 (two days old) passes, which 5 days would not.
+    UpstreamCooldown.objects.create(name="alpha", min_age_seconds=86400, upstream=upstream)
     assert resolve_project("alpha").page.versions == ["1.0"]
 
 
