@@ -58,6 +58,10 @@ class Project(models.Model):
 
     class Meta:
         ordering = ["normalized_name"]
+        indexes = [
+            # The admin's status filters (pending, frozen) at 700k projects.
+            models.Index(fields=["status"], name="project_status_idx"),
+        ]
 
     def save(self, *args, **kwargs):
         self.normalized_name = normalize_name(self.name)
@@ -135,6 +139,17 @@ class Release(models.Model):
             models.UniqueConstraint(
                 fields=["project", "canonical_version"], name="unique_release_version"
             )
+        ]
+        indexes = [
+            # The few yanked or quarantined releases among millions: the admin's
+            # filters and its "has yanked releases" project filter.
+            models.Index(fields=["project"], condition=Q(yanked=True),
+                         name="release_yanked_idx"),
+            models.Index(fields=["project"], condition=Q(quarantined=True),
+                         name="release_quarantined_idx"),
+            # A project's releases newest first (the admin's search), without
+            # walking the primary key back to an old project's releases.
+            models.Index(fields=["project", "id"], name="release_project_id_idx"),
         ]
         ordering = ["project", "-created"]
 
@@ -318,6 +333,18 @@ class JournalEntry(models.Model):
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "journal entries"
+        indexes = [
+            # The admin's user filter and search, newest first.
+            models.Index(fields=["submitted_by", "id"], name="journal_submitted_by_idx"),
+            # One project's entries newest first (the admin's project filter
+            # and search), however far back they are.
+            models.Index(fields=["name", "id"], name="journal_name_id_idx"),
+            # The admin's action filter (prefixes: "create", "yank release", ...);
+            # the operator class makes LIKE 'prefix%' indexable on PostgreSQL
+            # (ignored elsewhere).
+            models.Index(fields=["action"], opclasses=["text_pattern_ops"],
+                         name="journal_action_prefix_idx"),
+        ]
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

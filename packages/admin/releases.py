@@ -3,12 +3,15 @@ and metadata); yank, quarantine and delete go through the domain behind
 confirmation pages (packages.admin.confirm)."""
 
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from packages.admin import plans
 from packages.admin.confirm import ReasonForm, confirmed_action
+from packages.admin.paginators import EstimatedCountPaginator
 from packages.curation import deletion, release_states, yanking
-from packages.models import File, Release
+from packages.models import File, Project, Release
+from packages.names import normalize_name
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -48,8 +51,15 @@ class ReleaseAdmin(admin.ModelAdmin):
     list_display = ("project", "version", "yanked", "quarantined", "is_prerelease", "created",
                     "uploader", "file_count")
     list_filter = ("yanked", QuarantinedReleaseFilter, "is_prerelease", "created")
-    search_fields = ("project__name", "project__normalized_name", "version")
+    # The search is get_search_results' (indexed); this only turns the box on.
+    search_fields = ("project__normalized_name",)
     list_select_related = ("project", "uploader")
+    # Newest first, along the primary key: the model's ordering (by project
+    # name, then date) joins and sorts millions of rows before the first page.
+    ordering = ("-id",)
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     inlines = (FileInline,)
     actions = ("yank_selected", "unyank_selected", "quarantine_selected",
                "clear_quarantine_selected", "delete_selected")
@@ -71,9 +81,33 @@ class ReleaseAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_files=Count("files"))
+        # A correlated subquery, run for the page's rows only: a GROUP BY over
+        # the join of releases and files would aggregate all 10M files first.
+        files = File.objects.filter(release=OuterRef("pk")).order_by().values("release")
+        return super().get_queryset(request).annotate(
+            _files=Coalesce(Subquery(files.annotate(n=Count("pk")).values("n")), 0))
 
-    @admin.display(description="Files", ordering="_files")
+    def get_search_results(self, request, queryset, search_term):
+        """``<project>`` or ``<project> <version>``: the project by its normalized
+        name (exact, or as a prefix when no project has that name), the version
+        as a prefix of the canonical or uploaded one. Indexed lookups only."""
+        words = search_term.split()
+        if not words:
+            return queryset, False
+        name = normalize_name(words[0])
+        # The project's id, looked up first: the planner then knows how many of
+        # the millions of releases it has (a join would hide it).
+        exact = Project.objects.filter(normalized_name=name).values_list("pk", flat=True)[:1]
+        if exact:
+            found = queryset.filter(project_id=exact[0])
+        else:
+            found = queryset.filter(project__normalized_name__startswith=name)
+        if len(words) > 1:
+            found = found.filter(Q(version__startswith=words[1])
+                                 | Q(canonical_version__startswith=words[1]))
+        return found, False
+
+    @admin.display(description="Files")
     def file_count(self, obj):
         return obj._files
 
@@ -130,13 +164,35 @@ class ReleaseAdmin(admin.ModelAdmin):
 class FileAdmin(admin.ModelAdmin):
     list_display = ("filename", "release", "packagetype", "size", "upload_time")
     list_filter = ("packagetype", "upload_time")
-    search_fields = ("filename", "sha256_digest")
+    # The search is get_search_results' (indexed); this only turns the box on.
+    search_fields = ("filename",)
     list_select_related = ("release__project",)
+    # Newest first, along the primary key: in the model's order (by filename)
+    # the planner walks the 10M-row filename index to find a prefix's rows.
+    ordering = ("-id",)
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     delete_confirmation_template = "admin/packages/delete_confirmation.html"
     delete_selected_confirmation_template = "admin/packages/delete_selected_confirmation.html"
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in File._meta.fields]
+
+    def get_search_results(self, request, queryset, search_term):
+        """A SHA-256 digest (exact), or the start of a filename, as typed or as a
+        project name spelled in filenames (``My.Project`` -> ``my_project``):
+        the unique filename's b-tree answers prefixes, no scan of 10M rows."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if len(term) == 64 and all(c in "0123456789abcdefABCDEF" for c in term):
+            return queryset.filter(sha256_digest=term.lower()), False
+        escaped = normalize_name(term).replace("-", "_")
+        if escaped == term:
+            return queryset.filter(filename__startswith=term), False
+        return queryset.filter(Q(filename__startswith=term)
+                               | Q(filename__startswith=escaped)), False
 
     def has_add_permission(self, request):
         return False
