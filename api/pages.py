@@ -126,8 +126,13 @@ def search_page(request):
     q = request.GET.get("q", "").strip()
     if len(q) > MAX_QUERY_LENGTH:
         return error_response(400, f"The search is longer than {MAX_QUERY_LENGTH} characters.")
-    page = _page(request, search_projects(q)) if q else None
-    return _render(request, "api/search.html", {"q": q, "page": page}, keys=[ALL_PROJECTS])
+    found = search_projects(q) if q else None
+    page = _page(request, found) if found is not None else None
+    return _render(request, "api/search.html", {
+        "q": q, "page": page,
+        # PyPI's "1,000+": the search stops there rather than count every match.
+        "more_than": f"{len(found):,}" if found is not None and found.more else None,
+    }, keys=[ALL_PROJECTS])
 
 
 @require_safe

@@ -74,6 +74,7 @@ MIDDLEWARE = [
     # The admin's CSS and JS, served by the app itself (gunicorn alone is styled).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "indexsite.middleware.RejectNulMiddleware",
+    "indexsite.middleware.StatementTimeoutMiddleware",
     "packages.access.ban_middleware.ConsumerPolicyMiddleware",
     "packages.access.read_auth.ReadAuthMiddleware",
     # The hot path: views their URLconf marks (simple project pages, cached JSON

@@ -150,6 +150,8 @@ class Release(models.Model):
             # A project's releases newest first (the admin's search), without
             # walking the primary key back to an old project's releases.
             models.Index(fields=["project", "id"], name="release_project_id_idx"),
+            # A project's releases by date (its feed, its newest summary).
+            models.Index(fields=["project", "created"], name="release_project_created_idx"),
         ]
         ordering = ["project", "-created"]
 

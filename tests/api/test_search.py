@@ -107,3 +107,67 @@ def test_bounded_and_odd_input(client):
         assert client.get("/search/", {"q": odd}).status_code == 200, odd
     # % and _ are literal, not LIKE wildcards
     assert results(client, "%") == [] and results(client, "t_ing") == []
+
+
+def test_results_stop_at_the_cap_best_first(client, monkeypatch):
+    """A search answers at most MAX_RESULTS projects and says "N+" rather than
+    counting every match; the cut keeps the best ones (exact, prefix, then
+    substring name matches, then summary matches)."""
+    from api import search
+
+    monkeypatch.setattr(search, "MAX_RESULTS", 3)
+    monkeypatch.setattr(search, "TEXT_ROWS_READ", 30)
+    for n in range(4):
+        publish(f"xwidget{n}", "1.0", summary="nothing")      # substring
+        publish(f"other{n}", "1.0", summary="a widget maker")  # summary only
+    publish("widget-b", "1.0", summary="x")  # prefix
+    publish("widget-a", "1.0", summary="x")  # prefix
+    publish("widget", "1.0", summary="x")    # exact, created last
+    assert results(client, "widget") == ["widget", "widget-a", "widget-b"]
+    body = client.get("/search/", {"q": "widget"}).content.decode()
+    assert "3+ projects." in body and 'id="pagination"' not in body
+    # Fewer than the cap: the exact count, as before.
+    assert results(client, "xwidget3") == ["xwidget3"]
+    assert "1 project." in client.get("/search/", {"q": "xwidget3"}).content.decode()
+
+
+def test_summary_matches_past_the_name_matches_and_across_pages(client, monkeypatch):
+    from api import search
+
+    monkeypatch.setattr(search, "MAX_RESULTS", 25)
+    monkeypatch.setattr(search, "TEXT_ROWS_READ", 250)
+    for n in range(22):
+        publish(f"gizmo-{n:02d}", "1.0", summary="x")
+    for n in range(3):
+        publish(f"tool-{n}", "1.0", summary="a gizmo for you")
+    publish("tool-old", "1.0", summary="a gizmo for you")
+    publish("tool-old", "2.0", summary="retired")  # newest release no longer matches
+    first, second = results(client, "gizmo"), results(client, "gizmo", page=2)
+    assert first == [f"gizmo-{n:02d}" for n in range(20)]
+    assert second == ["gizmo-20", "gizmo-21", "tool-0", "tool-1", "tool-2"]
+    assert "25 projects." in client.get("/search/", {"q": "gizmo"}).content.decode()
+    # One more match: past the cap, the "+" and the first 25 only.
+    publish("tool-3", "1.0", summary="a gizmo for you")
+    body = client.get("/search/", {"q": "gizmo", "page": 2}).content.decode()
+    assert "25+ projects." in body
+    assert len(results(client, "gizmo", page=2)) == 5
+
+
+def test_summary_candidates_come_from_the_full_text_index():
+    """api.search writes the index's expression out (migration 0009): if the two
+    differ, the planner cannot use the index and a search scans 3.3M releases."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the full-text index is PostgreSQL's")
+    from django.db import transaction
+
+    from api.search import RELEASE_DOCUMENT
+    from packages.models import Release
+
+    publish("indexed", "1.0", summary="a fast parser")
+    query = Release.objects.extra(where=[
+        f"{RELEASE_DOCUMENT} @@ websearch_to_tsquery('english'::regconfig, %s)"],
+        params=["parser"]).values_list("project_id", flat=True)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = query.explain()
+    assert "packages_release_search_document_gin" in plan, plan
