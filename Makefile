@@ -15,7 +15,10 @@ setup: $(STAMP)
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	# --no-deps: the lock already lists every package; older pips (23.x) otherwise
+	# refuse a dependency asked for with an extra (pdm's hishel[httpx2]) in hash mode.
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	$(VENV)/bin/python -m pip check
 	touch $@
 
 # The embedded default: SQLite and files under ./data, eager tasks, DEBUG on. The
