@@ -2,7 +2,7 @@
 
 from urllib.parse import unquote_to_bytes
 
-from packages.http.errors import error_response
+from packages.http.errors import error_response, statement_timeout_response
 
 
 class RejectNulMiddleware:
@@ -25,15 +25,10 @@ class RejectNulMiddleware:
 
 
 class StatementTimeoutMiddleware:
-    """A read that outlasts DATABASE_STATEMENT_TIMEOUT_MS is cancelled by
-    PostgreSQL (psycopg's QueryCanceled, which Django raises as an
-    OperationalError). That is the server being slow, not broken: a 503 saying
-    so, which clients and caches retry, rather than a 500. Any other database
-    error is left to Django."""
-
-    RETRY_AFTER_SECONDS = 30
-    MESSAGE = ("This request took too long to answer and was stopped; "
-               "try again or narrow it.")
+    """A read that outlasts DATABASE_STATEMENT_TIMEOUT_MS is the server being
+    slow, not broken: a 503 saying so (packages.http.errors), rather than a 500.
+    Any other error is left to Django. Views on the hot path are answered inside
+    HotPathMiddleware, which does the same."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -42,20 +37,4 @@ class StatementTimeoutMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not _is_statement_timeout(exception):
-            return None
-        return error_response(503, f"503 Service Unavailable: {self.MESSAGE}",
-                              reason=self.MESSAGE,
-                              headers={"Retry-After": str(self.RETRY_AFTER_SECONDS)})
-
-
-def _is_statement_timeout(exception) -> bool:
-    from django.db import OperationalError
-
-    if not isinstance(exception, OperationalError):
-        return False
-    try:
-        from psycopg.errors import QueryCanceled
-    except ImportError:  # no PostgreSQL driver: no statement timeout either
-        return False
-    return isinstance(exception.__cause__, QueryCanceled)
+        return statement_timeout_response(exception)

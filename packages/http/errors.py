@@ -56,3 +56,33 @@ def not_found(*, body: bytes = b"404 Not Found", content_type: str = "text/plain
               headers: dict[str, str] | None = None) -> HttpResponse:
     """PyPI's bare 404 (simple pages, files; the JSON API passes its own body)."""
     return error_response(404, "Not Found", body=body, content_type=content_type, headers=headers)
+
+
+STATEMENT_TIMEOUT_MESSAGE = (
+    "This request took too long to answer and was stopped; try again or narrow it.")
+STATEMENT_TIMEOUT_RETRY_AFTER = 30
+
+
+def statement_timeout_response(exception) -> HttpResponse | None:
+    """The answer to a read that outlasted DATABASE_STATEMENT_TIMEOUT_MS
+    (PostgreSQL cancels it: psycopg's QueryCanceled, raised by Django as an
+    OperationalError): a 503 that clients and caches retry, not a 500. None for
+    any other exception."""
+    if not _is_statement_timeout(exception):
+        return None
+    return error_response(
+        503, f"503 Service Unavailable: {STATEMENT_TIMEOUT_MESSAGE}",
+        reason=STATEMENT_TIMEOUT_MESSAGE,
+        headers={"Retry-After": str(STATEMENT_TIMEOUT_RETRY_AFTER)})
+
+
+def _is_statement_timeout(exception) -> bool:
+    from django.db import OperationalError
+
+    if not isinstance(exception, OperationalError):
+        return False
+    try:
+        from psycopg.errors import QueryCanceled
+    except ImportError:  # no PostgreSQL driver: no statement timeout either
+        return False
+    return isinstance(exception.__cause__, QueryCanceled)

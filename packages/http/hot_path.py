@@ -12,6 +12,8 @@ from functools import lru_cache
 
 from django.urls import Resolver404, get_resolver
 
+from packages.http.errors import statement_timeout_response
+
 _UNRESOLVED = object()
 
 
@@ -59,7 +61,13 @@ class HotPathMiddleware:
             early = getattr(match.func, "answer_early", None) if match is not None else None
             if early is not None:
                 request.resolver_match = match
-                response = early(request, *match.args, **match.kwargs)
+                try:
+                    response = early(request, *match.args, **match.kwargs)
+                except Exception as exc:
+                    # No process_exception runs for an answer given here.
+                    if (timeout := statement_timeout_response(exc)) is None:
+                        raise
+                    return timeout
                 if response is not None:
                     return response
         return self.get_response(request)

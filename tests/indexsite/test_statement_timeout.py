@@ -8,10 +8,11 @@ from django.db import OperationalError, connection
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.indexsite.statement_timeout_urls")]
 
 
-def test_a_cancelled_read_is_a_503_with_retry_after(client):
+@pytest.mark.parametrize("path", ["/slow/", "/hot/slow/"])
+def test_a_cancelled_read_is_a_503_with_retry_after(client, path):
     if connection.vendor != "postgresql":
         pytest.skip("statement timeouts are PostgreSQL's (SQLite has none)")
-    response = client.get("/slow/")
+    response = client.get(path)
     assert response.status_code == 503
     assert response.reason_phrase == (
         "This request took too long to answer and was stopped; try again or narrow it.")
@@ -19,7 +20,7 @@ def test_a_cancelled_read_is_a_503_with_retry_after(client):
     assert response["Content-Type"].startswith("text/plain")
     assert int(response["Retry-After"]) > 0
     # The connection is still good for the next request.
-    assert client.get("/slow/").status_code == 503
+    assert client.get(path).status_code == 503
 
 
 def test_other_database_errors_are_unchanged(client):
