@@ -13,6 +13,7 @@ to time the "everything already present" pass.
 """
 
 import argparse
+import os
 import resource
 import shutil
 import sys
@@ -76,9 +77,11 @@ def main() -> None:
             elapsed = time.monotonic() - started
             cpu = _children_cpu() - cpu_before
             summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+            # The load average says how far the wall time is the neighbours' doing.
+            load = " ".join(f"{value:.2f}" for value in os.getloadavg())
             print(f"{label}: {elapsed:.1f} s, {args.files / elapsed:.0f} files/s "
-                  f"(CPU {cpu:.1f} s, {args.files / cpu:.0f} files per CPU second) "
-                  f"-> {summary}", flush=True)
+                  f"(CPU {cpu:.1f} s, {args.files / cpu:.0f} files per CPU second; "
+                  f"load {load}) -> {summary}", flush=True)
             if result.returncode != 0:
                 print(result.stderr[-3000:])
                 sys.exit(1)

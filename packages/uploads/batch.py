@@ -12,13 +12,21 @@ remembered only once this transaction holds its row lock (``_record_upload``
 takes it with SELECT ... FOR UPDATE), so its status, size and releases cannot
 change under us; and a value is remembered only after the file's own savepoint
 has committed, so a refused file that rolled back its project or release leaves
-nothing behind here either."""
+nothing behind here either.
+
+The duplicate check (``check_not_duplicate``'s rule) is answered from memory
+for the names and SHA-256 digests the caller announced with
+``prefetch_duplicates()``: one look-up of the File and Filename rows for all of
+them, kept current with the files this transaction adds. A name or digest not
+announced, or more than one candidate (whose order the database's collation
+decides), is looked up as without a batch."""
 
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Q
 
-from packages.models import Project, Release
+from packages.models import File, Filename, Project, Release
 from packages.uploads.archives import ArchiveContents
 
 
@@ -37,6 +45,47 @@ class UploadBatch:
     releases: dict[int, list[Release]] = field(default_factory=dict)
     # (sha256, filename, filetype, max ratio) -> the inspection of those bytes
     archives: dict[tuple, ArchiveContents] = field(default_factory=dict)
+    # The duplicate check's rows for the names and digests prefetch_duplicates()
+    # was given (complete for those keys), and the files added since.
+    checked_names: set[str] = field(default_factory=set)
+    checked_sha256s: set[str] = field(default_factory=set)
+    files_by_name: dict[str, File] = field(default_factory=dict)
+    files_by_sha256: dict[str, list[File]] = field(default_factory=dict)
+    used_names: set[str] = field(default_factory=set)
+
+    def prefetch_duplicates(self, filenames, sha256s) -> None:
+        """One look-up of the files that could make these names or bytes
+        duplicates (and of the names ever used), for the duplicate check."""
+        filenames, sha256s = set(filenames), set(sha256s)
+        if not filenames and not sha256s:
+            return
+        for chunk in _chunks(sorted(filenames)):
+            self.used_names.update(
+                Filename.objects.filter(filename__in=chunk).values_list("filename", flat=True))
+            for file in File.objects.filter(filename__in=chunk):
+                self._add_file(file)
+        for chunk in _chunks(sorted(sha256s)):
+            for file in File.objects.filter(Q(sha256_digest__in=chunk)):
+                self._add_file(file)
+        self.checked_names |= filenames
+        self.checked_sha256s |= sha256s
+
+    def duplicate_candidates(self, filename: str, sha256: str) -> tuple[list[File], bool] | None:
+        """(files with this name or these bytes, whether the name was ever used),
+        or None when the batch cannot tell (not prefetched)."""
+        if filename not in self.checked_names or sha256 not in self.checked_sha256s:
+            return None
+        candidates = {}
+        for file in [self.files_by_name.get(filename), *self.files_by_sha256.get(sha256, ())]:
+            if file is not None:
+                candidates[file.pk] = file
+        return list(candidates.values()), filename in self.used_names
+
+    def _add_file(self, file: File) -> None:
+        self.files_by_name[file.filename] = file
+        same = self.files_by_sha256.setdefault(file.sha256_digest, [])
+        if all(other.pk != file.pk for other in same):
+            same.append(file)
 
     def check_use(self, uploader, token) -> None:
         if uploader is not self.uploader or token is not self.token:
@@ -57,13 +106,23 @@ class UploadBatch:
         self.projects[project.normalized_name] = project
         self.releases[project.pk] = list(releases)
 
-    def remember(self, project: Project, release: Release) -> None:
+    def remember(self, project: Project, release: Release, file: File | None = None) -> None:
         """After a file's rows were written in the batch's transaction (its
-        savepoint released): the uploader may upload there, the release exists."""
+        savepoint released): the uploader may upload there, the release exists,
+        the file and its name are taken."""
         self.allowed.add(project.pk)
+        if file is not None:
+            self._add_file(file)
+            self.used_names.add(file.filename)
         known = self.releases[project.pk]
         if all(r.pk != release.pk for r in known):
             known.append(release)
+
+
+def _chunks(values: list, size: int = 500):
+    # Under SQLite's and PostgreSQL's limits on query parameters.
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def inspect_archive_once(

@@ -12,6 +12,7 @@ prints; nothing is left behind by a refused or failed upload."""
 import hashlib
 import hmac
 import io
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import BinaryIO
@@ -26,7 +27,7 @@ from packages.curation.creation import check_may_create, initial_status
 from packages.curation.roles import add_role, can_upload
 from packages.curation.tokens import token_scope_error
 from packages.errors import Forbidden, UploadRejected
-from packages.journal import record_journal_entry
+from packages.journal import collecting_journal, record_journal_entry
 from packages.models import File, Filename, PackageType, Project, ProjectStatus, Release, RoleName
 from packages.names import (
     check_new_project_name,
@@ -220,6 +221,27 @@ def check_not_duplicate(filename: str, digests: Digests) -> File | None:
     that ``twine upload --skip-existing`` and plain re-runs pass); refuses a name
     or content already taken otherwise, and any name ever used (PyPI's rule)."""
     existing = same_name_or_content(filename, digests).first()
+    return _judge_duplicate(
+        existing, filename, digests,
+        name_used=lambda: Filename.objects.filter(filename=filename).exists())
+
+
+def check_not_duplicate_in_batch(batch: UploadBatch, filename: str, digests: Digests
+                                 ) -> File | None:
+    """``check_not_duplicate`` answered from the rows the batch looked up once
+    (see packages.uploads.batch); the same rule, the same answers."""
+    known = batch.duplicate_candidates(filename, digests.sha256)
+    if known is None or len(known[0]) > 1:
+        # Not prefetched, or several candidates: which one the rule names
+        # depends on the database's ordering of filenames.
+        return check_not_duplicate(filename, digests)
+    candidates, name_used = known
+    return _judge_duplicate(candidates[0] if candidates else None, filename, digests,
+                            name_used=lambda: name_used)
+
+
+def _judge_duplicate(existing: File | None, filename: str, digests: Digests, *, name_used
+                     ) -> File | None:
     if existing is not None:
         if (
             existing.filename == filename
@@ -232,7 +254,7 @@ def check_not_duplicate(filename: str, digests: Digests) -> File | None:
             f"File already exists ('{existing.filename}', with blake2_256 hash "
             f"'{existing.blake2_256_digest}'). Filenames are never reused: upload a new version."
         )
-    if Filename.objects.filter(filename=filename).exists():
+    if name_used():
         raise UploadRejected(
             "This filename was previously used by a file that has since been deleted. Use a "
             "different version."
@@ -315,7 +337,9 @@ def accept_upload(
         total_size=project.total_size if project else 0,
     )
     check_digests(upload, digests)
-    if (existing := check_not_duplicate(filename, digests)) is not None:
+    existing = (check_not_duplicate(filename, digests) if batch is None
+                else check_not_duplicate_in_batch(batch, filename, digests))
+    if existing is not None:
         return UploadResult(project=project, file=existing, created=False)
     check_release_policies(release, filetype=upload.filetype)
     max_ratio = settings.INDEX_MAX_COMPRESSION_RATIO
@@ -377,9 +401,38 @@ def _record_upload(
     description_html: str | None = None, batch: UploadBatch | None = None,
 ) -> UploadResult:
     """Rows and journal entries, all or nothing; the file is already in storage."""
+    # Inside packages.journal.journal_batch() (importdists), a refused file's
+    # rolled-back savepoint takes the journal entries collected for it along.
+    # In a batch the file's one savepoint is the only one: a lost race rolls it
+    # back whole and is answered here.
+    journal = collecting_journal()
+    mark = journal.mark() if journal is not None else 0
+    try:
+        return _write_rows(
+            meta, upload, filename=filename, path=path, digests=digests,
+            wheel_metadata=wheel_metadata, uploader=uploader, token=token, purge=purge,
+            description_html=description_html, batch=batch,
+        )
+    except BaseException as exc:
+        if journal is not None:
+            journal.discard_from(mark)
+        if batch is not None and isinstance(exc, IntegrityError):
+            # A concurrent upload of the same filename (or bytes) committed first.
+            existing = check_not_duplicate(filename, digests)
+            if existing is not None:
+                raise _AlreadyRecorded(existing) from None
+        raise
+
+
+def _write_rows(
+    meta: UploadMetadata, upload: UploadRequest, *, filename: str, path: str, digests: Digests,
+    wheel_metadata: bytes | None, uploader, token, purge: bool,
+    description_html: str | None, batch: UploadBatch | None,
+) -> UploadResult:
     with transaction.atomic():
         # A project the batch remembers is already locked by this transaction.
         project = batch.project(normalize_name(meta.name)) if batch is not None else None
+        locked_releases = None
         if project is None:
             project, created = ensure_project(meta.name, by=uploader)
             if not created:
@@ -389,9 +442,17 @@ def _record_upload(
             project = Project.objects.select_for_update().get(pk=project.pk)
             if batch is not None:
                 # Read under the lock: no other transaction adds one until we commit.
-                locked_releases = list(project.releases.defer("description_html").order_by())
+                # (A project this very upload created has none.)
+                locked_releases = [] if created else list(
+                    project.releases.defer("description_html").order_by())
         check_size(project, name=meta.name, size=digests.size, total_size=project.total_size)
-        release = _find_release(project, meta.version, batch)
+        if locked_releases is not None:
+            # find_release's rule over every release, read just above under the lock.
+            release = match_release(locked_releases, meta.version)
+            if release is not None:
+                release.project = project
+        else:
+            release = _find_release(project, meta.version, batch)
         new_release = release is None
         if new_release:
             rendered = {}
@@ -406,7 +467,9 @@ def _record_upload(
             )
             record_journal_entry(project, "new release", version=release.version, by=uploader)
         try:
-            with transaction.atomic():
+            # Without a batch, a savepoint of its own lets a lost race be answered
+            # below; in a batch the file's savepoint (above) is rolled back instead.
+            with transaction.atomic() if batch is None else nullcontext():
                 Filename.objects.create(filename=filename)
                 file = File.objects.create(
                     release=release,
@@ -428,6 +491,8 @@ def _record_upload(
                     attestations=upload.attestations,
                 )
         except IntegrityError:
+            if batch is not None:
+                raise  # _record_upload answers it once the savepoint is rolled back
             # A concurrent upload of the same filename (or bytes) committed first.
             existing = check_not_duplicate(filename, digests)
             if existing is not None:
@@ -451,5 +516,5 @@ def _record_upload(
     if batch is not None:
         if batch.releases_of(project) is None:
             batch.lock_project(project, locked_releases)
-        batch.remember(project, release)
+        batch.remember(project, release, file)
     return UploadResult(project=project, file=file, created=True)

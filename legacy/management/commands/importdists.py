@@ -10,7 +10,9 @@ the upload's own form (legacy.forms) as twine would send it.
 For speed, files are imported in batches sharing one transaction
 (packages.uploads.batch: what does not depend on the file is looked up once per
 batch), each file is read from disk once (hashed as it is read), and caches are
-purged once per batch; every file is still validated on its own.
+purged once per batch; every file is still validated on its own. The duplicate
+check's rows are looked up once per batch and its journal entries written with
+one insert at its end (packages.journal.journal_batch), in upload order.
 
 Interrupted (Ctrl-C, SIGTERM) it rolls back the batch in progress and stops;
 killed outright, the database rolls the batch back and the next run deletes
@@ -18,6 +20,7 @@ what that batch had stored (legacy.import_pending). Either way, running it
 again continues: the files already imported are recognised by a look-up per
 batch and skipped."""
 
+import hashlib
 import io
 import os
 import signal
@@ -36,6 +39,7 @@ from legacy.import_progress import Progress
 from packages.cache.keys import keys_for_project
 from packages.cache.purge import purge_after_commit
 from packages.errors import DomainError
+from packages.journal import journal_batch
 from packages.models import File, PackageType
 from packages.storage import Digests, HashingReader, distribution_path, hash_fileobj
 from packages.uploads.batch import UploadBatch, inspect_archive_once
@@ -87,6 +91,15 @@ def read_distribution(path: Path) -> tuple[io.BufferedIOBase, Digests]:
     except BaseException:
         fileobj.close()
         raise
+
+
+def sha256_of(path: Path) -> str | None:
+    """The file's SHA-256, or None if it cannot be read (the import says why)."""
+    try:
+        with path.open("rb") as fileobj:
+            return hashlib.file_digest(fileobj, "sha256").hexdigest()
+    except OSError:
+        return None
 
 
 def file_kind(filename: str) -> tuple[str, str]:
@@ -201,8 +214,12 @@ class Command(BaseCommand):
         )
         results = []
         try:
-            with transaction.atomic():
+            with transaction.atomic(), journal_batch():
                 shared = UploadBatch(uploader=user)
+                # The duplicate check's rows for the whole batch in one look-up.
+                shared.prefetch_duplicates(
+                    [p.name for p in batch],
+                    [sha256 for p in batch if (sha256 := sha256_of(p)) is not None])
                 keys: set[str] = set()
                 for path in batch:
                     if self.stop_signal is not None:
