@@ -14,8 +14,10 @@ autoescape); JSON follows PyPI's renderer (sorted keys, compact, UTF-8, one
 trailing newline), so bodies are byte-stable.
 """
 
+import itertools
 import json
 import math
+import re
 import time
 import zlib
 from collections.abc import Iterator
@@ -45,6 +47,9 @@ _HTML_ESCAPES = str.maketrans(
     {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"}
 )
 _json_string = json.encoder.encode_basestring  # the C implementation when available
+
+
+_has_html_special = re.compile("[&<>\"']").search
 
 
 def escape(text: str) -> str:
@@ -357,34 +362,45 @@ def stream_index(key: str, serial: int, media_type: str,
 
 
 def _index_chunks(serial: int, media_type: str, upstream_names: list[str] = (),
-                  per_chunk: int = 2000) -> Iterator[bytes]:
-    rows = _with_upstream(simple_index_rows(), upstream_names)
+                  per_chunk: int = 20000) -> Iterator[bytes]:
+    """The index body in chunks of ``per_chunk`` projects. At 700,000 projects
+    the per-row Python work is what a cold render costs beyond the query, so
+    each chunk is one list comprehension over a batch of rows, and the HTML
+    escaping (a ``str.translate`` per name: 2.4 s of 6.9) only runs for a
+    batch that has a character to escape (a valid project name has none)."""
+    rows = simple_index_rows(chunk_size=per_chunk)
+    if upstream_names:
+        rows = _with_upstream(rows, upstream_names)
+    batches = iter(lambda: list(itertools.islice(rows, per_chunk)), [])
     if media_type == V1_JSON:
         meta = render_json({"_last-serial": serial, "api-version": API_VERSION}).rstrip(b"\n")
-        head, sep, tail = '{"meta":' + meta.decode() + ',"projects":[', "", "]}\n"
-        buffer = [head]
-        for count, (name, _normalized, last_serial) in enumerate(rows, 1):
-            serial_part = "" if last_serial is None else f'"_last-serial":{last_serial},'
-            buffer.append(f'{sep}{{{serial_part}"name":{_json_string(name)}}}')
-            sep = ","
-            if count % per_chunk == 0:
-                yield "".join(buffer).encode()
-                buffer = []
-        buffer.append(tail)
-        yield "".join(buffer).encode()
+        head = '{"meta":' + meta.decode() + ',"projects":['
+        sep = ""
+        for batch in batches:
+            entries = ",".join([
+                f'{{"name":{_json_string(name)}}}' if last_serial is None
+                else f'{{"_last-serial":{last_serial},"name":{_json_string(name)}}}'
+                for name, _normalized, last_serial in batch
+            ])
+            yield (head + sep + entries).encode()
+            head, sep = "", ","
+        yield (head + "]}\n").encode()
         return
-    buffer = [
+    head = (
         "<!DOCTYPE html>\n<html lang=\"en\">\n  <head>\n"
         f'    <meta name="pypi:repository-version" content="{API_VERSION}">\n'
         "    <title>Simple index</title>\n  </head>\n  <body>\n"
-    ]
-    for count, (name, normalized, _last_serial) in enumerate(rows, 1):
-        buffer.append(f'<a href="/simple/{escape(normalized)}/">{escape(name)}</a>\n')
-        if count % per_chunk == 0:
-            yield "".join(buffer).encode()
-            buffer = []
-    buffer.append("</body>\n</html>\n")
-    yield "".join(buffer).encode()
+    )
+    for batch in batches:
+        if _has_html_special("".join([name + normalized for name, normalized, _ in batch])):
+            lines = [f'<a href="/simple/{escape(normalized)}/">{escape(name)}</a>\n'
+                     for name, normalized, _ in batch]
+        else:
+            lines = [f'<a href="/simple/{normalized}/">{name}</a>\n'
+                     for name, normalized, _ in batch]
+        yield (head + "".join(lines)).encode()
+        head = ""
+    yield (head + "</body>\n</html>\n").encode()
 
 
 def _with_upstream(rows, upstream_names: list[str]) -> Iterator[tuple]:

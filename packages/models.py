@@ -61,6 +61,10 @@ class Project(models.Model):
         indexes = [
             # The admin's status filters (pending, frozen) at 700k projects.
             models.Index(fields=["status"], name="project_status_idx"),
+            # The upload handler's MAX(max_file_size) on every upload reads the
+            # few overrides, not every project.
+            models.Index(fields=["max_file_size"], name="project_max_file_size_idx",
+                         condition=models.Q(max_file_size__isnull=False)),
         ]
 
     def save(self, *args, **kwargs):

@@ -16,9 +16,11 @@ from xmlrpc import queries
 from xmlrpc.budget import Budget, budget_spent, max_multicall_calls
 from xmlrpc.protocol import (
     Fault,
+    Marshalled,
     application_error,
     clean_for_xml,
     invalid_params,
+    marshal_value,
     method_not_found,
     wrapped_error,
 )
@@ -232,10 +234,14 @@ def list_packages_with_serial():
     # Every journaled change moves a project's serial, but not every one purges
     # all-projects (a role change purges only its project): the index's serial
     # keys the entry, so the map never lags X-PyPI-Last-Serial.
+    # Kept marshalled: at 700,000 projects the XML takes 15 s to write, the
+    # cached bytes a fraction of a second to read.
+    # (A plain str in the cache, marked as marshalled once read.)
     serial = queries.last_journal_serial()
-    return cached_call(
-        ALL_PROJECTS, "list_packages_with_serial", [serial], queries.project_serials, ttl=3600
-    )
+    return Marshalled(cached_call(
+        ALL_PROJECTS, "list_packages_with_serial:xml", [serial],
+        lambda: str(marshal_value(queries.project_serials())), ttl=3600,
+    ))
 
 
 @xmlrpc_method("package_roles", Param("package_name", "str"), successor=_project_json)
