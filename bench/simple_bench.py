@@ -15,8 +15,11 @@ default redis://127.0.0.1:6379/5, flushed), ``wrk`` and ``nginx`` on PATH
 3. times /simple/ (100,000 projects): warm, first after a gunicorn restart
    (Redis still warm), and first after a restart with Redis flushed (rendered
    from the database);
-4. writes the same pages to disk, serves them with nginx (workers = cores) and
-   runs the same measurements, then prints a table with our/nginx ratios.
+4. writes the same pages to disk, serves them with nginx (workers = cores), puts
+   the shipped Varnish (deploy/varnish.vcl, ``varnishd`` on PATH) in front of
+   gunicorn, and runs the same page measurements through both in the same
+   rounds, then prints a table with our/nginx and Varnish/nginx ratios (the goal
+   for the CDN layer: at least 0.7x nginx's requests per second).
 """
 
 import argparse
@@ -50,6 +53,8 @@ DATABASE_URL = os.environ.get(
 CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/5")
 GUNICORN_PORT = 8765
 NGINX_PORT = 8766
+VARNISH_PORT = 8767
+ROOT = Path(__file__).resolve().parent.parent
 PROJECTS = 100_000
 PROJECTS_WITH_FILES = 1_000
 RELEASES_PER_PROJECT = 5  # x 2 files (wheel + sdist) = 10 files
@@ -192,6 +197,19 @@ http {{
     return process
 
 
+def start_varnish(root: Path) -> subprocess.Popen:
+    """The shipped VCL in front of gunicorn, as a deployment runs it."""
+    vcl = (ROOT / "deploy" / "varnish.vcl").read_text()
+    vcl = vcl.replace("@BACKEND_HOST@", "127.0.0.1").replace("@BACKEND_PORT@", str(GUNICORN_PORT))
+    (root / "varnish.vcl").write_text(vcl)
+    process = subprocess.Popen(
+        ["varnishd", "-F", "-j", "none", "-a", f"127.0.0.1:{VARNISH_PORT}",
+         "-f", str(root / "varnish.vcl"), "-n", str(root / "varnish"), "-s", "malloc,256m",
+         "-T", "none"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(f"http://127.0.0.1:{VARNISH_PORT}/simple/")
+    return process
+
+
 def wrk(port: int, names_file: Path, connections: int, duration: int) -> dict:
     script = names_file.parent / "spread.lua"
     script.write_text(LUA)
@@ -218,7 +236,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="alternating runs per server")
     parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
     args = parser.parse_args()
-    require_tools("wrk", "nginx", "psql", "redis-cli")
+    require_tools("wrk", "nginx", "varnishd", "psql", "redis-cli")
     cores = os.cpu_count() or 1
     if not args.reuse:
         reset_database(env())
@@ -233,7 +251,7 @@ def main():
     results = {}
     server = Gunicorn(cores, args.worker_class)
     server.start()
-    nginx = None
+    nginx = varnish = None
     try:
         base = f"http://127.0.0.1:{GUNICORN_PORT}"
         # Cold index first (nothing cached anywhere): rendered from the database.
@@ -262,18 +280,30 @@ def main():
         results["nginx_index_warm"] = statistics.median(
             time_get(f"{nginx_base}/simple/")[0] for _ in range(7)
         )
-        # The machine is shared and noisy: alternate short runs of both servers
-        # and keep the median of each, so that both see the same conditions.
+        varnish = start_varnish(work)
+        for name in names:  # every page into Varnish once (pip's Accept: one variant)
+            urllib.request.urlopen(urllib.request.Request(
+                f"http://127.0.0.1:{VARNISH_PORT}/simple/{name}/",
+                headers={"Accept": PIP_ACCEPT})).read()
+        # The machine is shared and noisy: alternate short runs of the servers
+        # and keep the median of each, so that all see the same conditions.
         for connections in (1, 16):
             wrk(GUNICORN_PORT, names_file, connections, 2)  # warm-up of every worker
             wrk(NGINX_PORT, names_file, connections, 1)
-            ours, theirs = [], []
+            wrk(VARNISH_PORT, names_file, connections, 1)
+            ours, theirs, cdn = [], [], []
             for _ in range(args.rounds):
                 ours.append(wrk(GUNICORN_PORT, names_file, connections, args.duration))
                 theirs.append(wrk(NGINX_PORT, names_file, connections, args.duration))
-                print(f"c={connections}: indexsite {ours[-1]} nginx {theirs[-1]}", flush=True)
+                cdn.append(wrk(VARNISH_PORT, names_file, connections, args.duration))
+                print(f"c={connections}: indexsite {ours[-1]} nginx {theirs[-1]} "
+                      f"varnish {cdn[-1]}", flush=True)
             results[f"ours_c{connections}"] = median_run(ours)
             results[f"nginx_c{connections}"] = median_run(theirs)
+            results[f"varnish_c{connections}"] = median_run(cdn)
+        varnish.terminate()
+        varnish.wait(timeout=30)
+        varnish = None
         server.stop()
         server.start()
         results["index_restart"] = time_get(f"{base}/simple/")[0]
@@ -286,6 +316,9 @@ def main():
         if nginx is not None:
             nginx.send_signal(signal.SIGQUIT)
             nginx.wait(timeout=30)
+        if varnish is not None:
+            varnish.terminate()
+            varnish.wait(timeout=30)
         shutil.rmtree(work, ignore_errors=True)
 
     print_report(results, cores, args.worker_class, index_size, len(names))
@@ -313,6 +346,16 @@ def print_report(r: dict, cores: int, worker_class: str, index_size: int, projec
     print(f"| /simple/ first after restart, Redis flushed, s | "
           f"{r['index_restart_flushed']:.3f} | | |")
     print(f"| /simple/ first ever (cold render), s | {r['index_cold']:.3f} | | |")
+    print("\n| /simple/<project>/ through the shipped Varnish | Varnish | nginx static | "
+          "Varnish/nginx (goal >= 0.7 req/s) |")
+    print("|---|---|---|---|")
+    for c in (1, 16):
+        cdn, theirs = r[f"varnish_c{c}"], r[f"nginx_c{c}"]
+        print(f"| c={c} req/s | {cdn['rps']:.0f} | {theirs['rps']:.0f} | "
+              f"{cdn['rps'] / theirs['rps']:.2f} |")
+        for p in ("p50", "p99"):
+            print(f"| c={c} {p} ms | {cdn[p + '_ms']:.2f} | {theirs[p + '_ms']:.2f} | "
+                  f"{cdn[p + '_ms'] / max(theirs[p + '_ms'], 0.001):.1f} |")
     errors = r["ours_c1"]["errors"] + r["ours_c16"]["errors"]
     print(f"\nerrors: indexsite {errors}, nginx {r['nginx_c1']['errors'] + r['nginx_c16']['errors']}")
 
