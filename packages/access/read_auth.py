@@ -51,6 +51,11 @@ def _private(response: HttpResponse) -> HttpResponse:
     documents, errors): every view's Cache-Control becomes private here, in one
     place; the views' own values (packages.http.cache_policy) are all public."""
     patch_cache_control(response, private=True)
+    # Surrogate-Control would tell a CDN to keep it anyway (it wins over
+    # Cache-Control there): private answers carry none.
+    for header in ("Surrogate-Control", "Surrogate-Key"):
+        if header in response:
+            del response[header]
     return response
 
 

@@ -40,6 +40,8 @@ def test_every_read_is_private_with_credentials(client, auth_header, path):
     directives = {d.strip().split("=")[0] for d in response["Cache-Control"].split(",")}
     assert "private" in directives
     assert "public" not in directives
+    # A CDN follows Surrogate-Control over Cache-Control: none may reach it.
+    assert "Surrogate-Control" not in response and "Surrogate-Key" not in response
 
 
 @pytest.mark.parametrize("path", READS[:3])
