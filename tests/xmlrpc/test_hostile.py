@@ -287,6 +287,10 @@ def test_a_multicall_stops_running_calls_when_its_time_budget_is_spent(
     answered = [r for r in results if r == [[]]]
     refused = results[len(answered):]
     assert 1 <= len(answered) < 50
+    # The call running when the deadline struck may be stopped itself (its query
+    # cancelled: "took too long"); every later one is refused before it runs.
+    if refused and (refused[0]["faultCode"], refused[0]["faultString"]) == TOO_LONG:
+        refused = refused[1:]
     assert all(BUDGET_SPENT.fullmatch(r["faultString"]) for r in refused), refused[:1]
     assert {r["faultCode"] for r in refused} == {-32500}
     assert elapsed < 5
