@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from itertools import pairwise
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import BigIntegerField, Case, Max, Value, When
 
 from packages.models import JournalEntry, Project
 
@@ -71,7 +71,8 @@ class JournalBatch:
 
     def write(self) -> None:
         """One insert for all the entries, in the order they were recorded, then
-        each project's last_serial moved once, to its highest entry."""
+        each project's last_serial moved once, to its highest entry (one
+        statement per 200 projects)."""
         if not self.entries:
             return
         _lock_journal()
@@ -90,8 +91,13 @@ class JournalBatch:
             serial, objects = last.get(project.pk, (0, []))
             objects.append(project)
             last[project.pk] = (max(serial, entry.id), objects)
-        for pk, (serial, objects) in last.items():
-            Project.objects.filter(pk=pk).update(last_serial=serial)
+        moved = sorted(last.items())
+        for start in range(0, len(moved), 200):
+            chunk = moved[start:start + 200]
+            Project.objects.filter(pk__in=[pk for pk, _ in chunk]).update(last_serial=Case(
+                *(When(pk=pk, then=Value(serial)) for pk, (serial, _) in chunk),
+                output_field=BigIntegerField()))
+        for _pk, (serial, objects) in moved:
             for project in objects:
                 project.last_serial = serial
         self.entries = []

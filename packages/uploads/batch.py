@@ -19,12 +19,16 @@ for the names and SHA-256 digests the caller announced with
 ``prefetch_duplicates()``: one look-up of the File and Filename rows for all of
 them, kept current with the files this transaction adds. A name or digest not
 announced, or more than one candidate (whose order the database's collation
-decides), is looked up as without a batch."""
+decides), is looked up as without a batch.
+
+The batch is a context manager, entered inside the transaction: each project's
+total size is written once, when the block ends without error, by what the
+batch's committed files added (rather than an UPDATE per file)."""
 
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import BigIntegerField, Case, F, Q, Value, When
 
 from packages.models import File, Filename, Project, Release
 from packages.uploads.archives import ArchiveContents
@@ -52,6 +56,31 @@ class UploadBatch:
     files_by_name: dict[str, File] = field(default_factory=dict)
     files_by_sha256: dict[str, list[File]] = field(default_factory=dict)
     used_names: set[str] = field(default_factory=set)
+    # project pk -> bytes its files added in this batch, written on exit
+    sizes_added: dict[int, int] = field(default_factory=dict)
+    entered: bool = False
+
+    def __enter__(self) -> "UploadBatch":
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("An UploadBatch is only valid inside transaction.atomic().")
+        self.entered = True
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.entered = False
+        if exc_type is None:
+            self.write_sizes()
+
+    def write_sizes(self) -> None:
+        """Move each project's total_size by what this batch added, one
+        statement per 200 projects (the rows are locked by this transaction)."""
+        pending = sorted(self.sizes_added.items())
+        self.sizes_added = {}
+        for chunk in _chunks(pending, 200):
+            added = Case(*(When(pk=pk, then=Value(size)) for pk, size in chunk),
+                         output_field=BigIntegerField())
+            Project.objects.filter(pk__in=[pk for pk, _ in chunk]).update(
+                total_size=F("total_size") + added)
 
     def prefetch_duplicates(self, filenames, sha256s) -> None:
         """One look-up of the files that could make these names or bytes
@@ -90,8 +119,9 @@ class UploadBatch:
     def check_use(self, uploader, token) -> None:
         if uploader is not self.uploader or token is not self.token:
             raise RuntimeError("An UploadBatch serves one uploader and token.")
-        if not transaction.get_connection().in_atomic_block:
-            raise RuntimeError("An UploadBatch is only valid inside transaction.atomic().")
+        if not self.entered or not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("An UploadBatch is used inside its with block, itself "
+                               "inside transaction.atomic().")
 
     def project(self, normalized_name: str) -> Project | None:
         return self.projects.get(normalized_name)
@@ -114,6 +144,7 @@ class UploadBatch:
         if file is not None:
             self._add_file(file)
             self.used_names.add(file.filename)
+            self.sizes_added[project.pk] = self.sizes_added.get(project.pk, 0) + file.size
         known = self.releases[project.pk]
         if all(r.pk != release.pk for r in known):
             known.append(release)

@@ -153,17 +153,20 @@ def check_may_upload(project: Project | None, *, name: str, uploader, token) -> 
         )
 
 
-def ensure_project(name: str, *, by) -> tuple[Project, bool]:
+def ensure_project(name: str, *, by, looked_up: bool = False) -> tuple[Project, bool]:
     """The project called ``name`` (PEP 503), created with ``by`` as Owner if missing.
 
     Run inside the upload's transaction. Two concurrent first uploads meet at the
     unique constraint on normalized_name: the loser's insert fails (on PostgreSQL it
     waits for the winner's commit) and it takes the winner's project instead, so
-    there is exactly one project with one owner."""
+    there is exactly one project with one owner. ``looked_up``: the caller has just
+    found no such project, so the look-up before the lock is skipped (the one
+    after it is what decides)."""
     normalized = normalize_name(name)
-    existing = Project.objects.filter(normalized_name=normalized).first()
-    if existing is not None:
-        return existing, False
+    if not looked_up:
+        existing = Project.objects.filter(normalized_name=normalized).first()
+        if existing is not None:
+            return existing, False
     _lock_new_name(name)
     existing = Project.objects.filter(normalized_name=normalized).first()
     if existing is not None:
@@ -360,7 +363,7 @@ def accept_upload(
             return _record_upload(
                 meta, upload, filename=filename, path=path, digests=digests,
                 wheel_metadata=wheel_metadata, uploader=uploader, token=token, purge=purge,
-                description_html=description_html, batch=batch,
+                description_html=description_html, batch=batch, looked_up=project is None,
             )
         except _AlreadyRecorded as identical:
             # The same bytes under the same name committed concurrently: they own the path.
@@ -399,8 +402,10 @@ def _record_upload(
     meta: UploadMetadata, upload: UploadRequest, *, filename: str, path: str, digests: Digests,
     wheel_metadata: bytes | None, uploader, token, purge: bool,
     description_html: str | None = None, batch: UploadBatch | None = None,
+    looked_up: bool = False,
 ) -> UploadResult:
-    """Rows and journal entries, all or nothing; the file is already in storage."""
+    """Rows and journal entries, all or nothing; the file is already in storage.
+    ``looked_up``: the caller found no project of this name a moment ago."""
     # Inside packages.journal.journal_batch() (importdists), a refused file's
     # rolled-back savepoint takes the journal entries collected for it along.
     # In a batch the file's one savepoint is the only one: a lost race rolls it
@@ -411,7 +416,7 @@ def _record_upload(
         return _write_rows(
             meta, upload, filename=filename, path=path, digests=digests,
             wheel_metadata=wheel_metadata, uploader=uploader, token=token, purge=purge,
-            description_html=description_html, batch=batch,
+            description_html=description_html, batch=batch, looked_up=looked_up,
         )
     except BaseException as exc:
         if journal is not None:
@@ -427,19 +432,21 @@ def _record_upload(
 def _write_rows(
     meta: UploadMetadata, upload: UploadRequest, *, filename: str, path: str, digests: Digests,
     wheel_metadata: bytes | None, uploader, token, purge: bool,
-    description_html: str | None, batch: UploadBatch | None,
+    description_html: str | None, batch: UploadBatch | None, looked_up: bool,
 ) -> UploadResult:
     with transaction.atomic():
         # A project the batch remembers is already locked by this transaction.
         project = batch.project(normalize_name(meta.name)) if batch is not None else None
         locked_releases = None
         if project is None:
-            project, created = ensure_project(meta.name, by=uploader)
+            project, created = ensure_project(meta.name, by=uploader, looked_up=looked_up)
             if not created:
                 # Created by a concurrent upload since our first look: check again.
                 check_may_upload(project, name=meta.name, uploader=uploader, token=token)
-            # Lock the project row: total size and release creation are decided once.
-            project = Project.objects.select_for_update().get(pk=project.pk)
+                # Lock the project row: total size and release creation are decided
+                # once. (A row this transaction inserted is invisible to others
+                # until it commits, and locked by the insert.)
+                project = Project.objects.select_for_update().get(pk=project.pk)
             if batch is not None:
                 # Read under the lock: no other transaction adds one until we commit.
                 # (A project this very upload created has none.)
@@ -498,7 +505,11 @@ def _write_rows(
             if existing is not None:
                 raise _AlreadyRecorded(existing) from None
             raise
-        Project.objects.filter(pk=project.pk).update(total_size=F("total_size") + digests.size)
+        if batch is None:
+            Project.objects.filter(pk=project.pk).update(
+                total_size=F("total_size") + digests.size)
+        # (In a batch, batch.remember() adds the size once this file's savepoint
+        # has committed, and the batch writes each project's total once, at its end.)
         project.total_size += digests.size
         record_journal_entry(
             project, f"add {upload.pyversion} file {filename}", version=release.version,

@@ -214,8 +214,7 @@ class Command(BaseCommand):
         )
         results = []
         try:
-            with transaction.atomic(), journal_batch():
-                shared = UploadBatch(uploader=user)
+            with transaction.atomic(), journal_batch(), UploadBatch(uploader=user) as shared:
                 # The duplicate check's rows for the whole batch in one look-up.
                 shared.prefetch_duplicates(
                     [p.name for p in batch],
