@@ -33,9 +33,11 @@ def ultranormalize_name(name: str) -> str:
 _STDLIB_NAMES = {normalize_name(name) for name in sys.stdlib_module_names}
 
 
-def check_new_project_name(name: str) -> None:
+def check_new_project_name(name: str, *, checked_absent: bool = False) -> None:
     """May a new project be called ``name``? PyPI's rules: a valid name, not a
-    standard-library module, not prohibited here, neither taken nor a look-alike."""
+    standard-library module, not prohibited here, neither taken nor a look-alike.
+    ``checked_absent``: the caller has just looked the name up and found no
+    project (the upload), so that look-up is not made again."""
     # Imported here: the models import this module for the normalizations above.
     from packages.models import ProhibitedProjectName, Project
 
@@ -49,9 +51,10 @@ def check_new_project_name(name: str) -> None:
         )
     if ProhibitedProjectName.objects.filter(normalized_name=normalized).exists():
         raise UploadRejected(f"The name '{name}' isn't allowed on this index.")
-    existing = Project.objects.filter(normalized_name=normalized).first()
-    if existing is not None:
-        raise UploadRejected(f"A project named '{existing.name}' already exists.")
+    if not checked_absent:
+        existing = Project.objects.filter(normalized_name=normalized).first()
+        if existing is not None:
+            raise UploadRejected(f"A project named '{existing.name}' already exists.")
     check_not_too_similar(name)
 
 

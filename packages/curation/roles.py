@@ -26,7 +26,10 @@ def add_role(project: Project, *, role_name: str, user=None, group=None, by=None
     """Grant a role; if the holder already has one, change it instead."""
     if (user is None) == (group is None):
         raise ValueError("A role belongs to exactly one user or one group")
-    with transaction.atomic():
+    # No savepoint of its own inside a caller's transaction (every caller lets an
+    # error roll its whole transaction back): two round trips fewer for each
+    # project an upload or importdists creates.
+    with transaction.atomic(savepoint=False):
         existing = Role.objects.filter(project=project, user=user, group=group).first()
         holder = _holder(user, group)
         if existing is not None:

@@ -59,6 +59,8 @@ class UploadBatch:
     # project pk -> bytes its files added in this batch, written on exit
     sizes_added: dict[int, int] = field(default_factory=dict)
     entered: bool = False
+    # packages.upstream.config.enabled_upstreams(), read once for the batch
+    upstreams: list | None = None
 
     def __enter__(self) -> "UploadBatch":
         if not transaction.get_connection().in_atomic_block:
@@ -122,6 +124,14 @@ class UploadBatch:
         if not self.entered or not transaction.get_connection().in_atomic_block:
             raise RuntimeError("An UploadBatch is used inside its with block, itself "
                                "inside transaction.atomic().")
+
+    def enabled_upstreams(self) -> list:
+        """The upstreams a new project's name is checked against, read once."""
+        if self.upstreams is None:
+            from packages.upstream.config import enabled_upstreams
+
+            self.upstreams = enabled_upstreams()
+        return self.upstreams
 
     def project(self, normalized_name: str) -> Project | None:
         return self.projects.get(normalized_name)

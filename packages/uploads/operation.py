@@ -311,13 +311,14 @@ def accept_upload(
     if project is None:
         project = Project.objects.filter(normalized_name=normalized).first()
     if project is None:
-        check_new_project_name(meta.name)
+        check_new_project_name(meta.name, checked_absent=True)
         check_may_create(meta.name, uploader=uploader)
     if batch is None or project is None or project.pk not in batch.allowed:
         check_may_upload(project, name=meta.name, uploader=uploader, token=token)
     if project is None:
         # Dependency confusion: a new local name must not shadow an upstream project.
-        check_first_upload(meta.name)
+        check_first_upload(
+            meta.name, upstreams=batch.enabled_upstreams() if batch is not None else None)
     release = _find_release(project, meta.version, batch)
     description_html = None
     if release is None:

@@ -39,11 +39,13 @@ def may_merge(normalized_name: str) -> bool:
         normalized_name=normalized_name, allow_merge=True).exists()
 
 
-def check_first_upload(name: str) -> None:
+def check_first_upload(name: str, *, upstreams: list | None = None) -> None:
     """Called before the first upload of a new project name. Refuses a name an
     enabled upstream has (a local upload would shadow it for every client of this
     index) unless it is reserved as internal or an admin allowed it. An upstream
-    that cannot be asked also refuses: the check must not pass by accident."""
+    that cannot be asked also refuses: the check must not pass by accident.
+    ``upstreams``: ``enabled_upstreams()`` as the caller read it (importdists reads
+    it once per batch)."""
     from packages.upstream.client import fetch_page
     from packages.upstream.config import enabled_upstreams
     from packages.upstream.errors import UpstreamUnavailable
@@ -54,7 +56,7 @@ def check_first_upload(name: str) -> None:
     if is_reserved(normalized) or UpstreamAllowance.objects.filter(
             normalized_name=normalized, allow_first_upload=True).exists():
         return
-    for upstream in enabled_upstreams():
+    for upstream in enabled_upstreams() if upstreams is None else upstreams:
         kept = UpstreamProject.objects.filter(upstream=upstream, normalized_name=normalized,
                                               gone=False).exists()
         if not kept:
