@@ -61,9 +61,12 @@ def index(tmp_path):
 
 
 def importdists(index, *args: str) -> subprocess.Popen:
+    # One process (the default on PostgreSQL is two): SIGSTOP freezes the batch
+    # in flight, and the journal's global order is one process's. Two processes:
+    # test_importdists_parallel.
     return subprocess.Popen(
         [PYTHON, "manage.py", "importdists", *args, "--owner", "importer",
-         "--batch-size", str(BATCH), "--progress-every", "0.001"],
+         "--batch-size", str(BATCH), "--progress-every", "0.001", "--jobs", "1"],
         cwd=ROOT, env=index.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 

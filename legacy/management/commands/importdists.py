@@ -14,6 +14,12 @@ purged once per batch; every file is still validated on its own. The duplicate
 check's rows are looked up once per batch and its journal entries written with
 one insert at its end (packages.journal.journal_batch), in upload order.
 
+With ``--jobs N`` (default: 2 on PostgreSQL, 1 on SQLite, whose one writer
+at a time would leave a second process waiting) the files are split by project
+between N forked processes, each running the same batches on its own
+connection (legacy.import_workers); the parent reports progress, refusals and
+totals as one process does.
+
 Interrupted (Ctrl-C, SIGTERM) it rolls back the batch in progress and stops;
 killed outright, the database rolls the batch back and the next run deletes
 what that batch had stored (legacy.import_pending). Either way, running it
@@ -30,12 +36,13 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.datastructures import MultiValueDict
 
 from legacy.forms import UploadForm, fields_from_metadata
 from legacy.import_pending import PendingRecord, clean_abandoned_records
 from legacy.import_progress import Progress
+from legacy.import_workers import WorkerFailed, partition, run_workers
 from packages.cache.keys import keys_for_project
 from packages.cache.purge import purge_after_commit
 from packages.errors import DomainError
@@ -153,9 +160,14 @@ class Command(BaseCommand):
         parser.add_argument("--state-dir", default=None,
                             help="Where the record of the uncommitted batch is kept "
                                  "(default: INDEX_DATA_DIR/importdists).")
+        parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                            help="Processes importing at once, the files split by project "
+                                 "(default: 2 on PostgreSQL, at most one per CPU; 1 on "
+                                 "SQLite).")
 
     def handle(self, *args, paths, owner, batch_size, no_progress, progress_every, state_dir,
-               **options):
+               jobs=None, **options):
+        jobs = self._jobs(jobs)
         try:
             user = get_user_model().objects.get_by_natural_key(owner)
         except get_user_model().DoesNotExist:
@@ -169,12 +181,34 @@ class Command(BaseCommand):
                                  enabled=not no_progress, every=progress_every)
         self.counts = {"imported": 0, "skipped": 0, "refused": 0}
         self.done = 0
+        self.in_flight: dict[int, int] = {}  # worker -> files of its uncommitted batch
         self.stop_signal = None
+        self.link = None  # in a worker process: its legacy.import_workers.WorkerLink
+
+        def run_share(share: list[Path]) -> None:
+            with PendingRecord(state) as pending:
+                for start in range(0, len(share), max(batch_size, 1)):
+                    self._import_batch(share[start:start + max(batch_size, 1)], user, pending)
+
         previous = self._catch_signals()
         try:
-            with PendingRecord(state) as pending:
-                for start in range(0, len(files), max(batch_size, 1)):
-                    self._import_batch(files[start:start + max(batch_size, 1)], user, pending)
+            shares = [share for share in partition(files, jobs) if share] if jobs > 1 else []
+            if len(shares) > 1:
+                # A signal after every worker's last file changes nothing, as
+                # in one process.
+                if run_workers(self, shares, run_share) and self.stop_signal is not None:
+                    raise Interrupted
+            else:
+                run_share(files)
+        except WorkerFailed as failure:
+            self.progress.clear()
+            if failure.details:
+                self.stderr.write(failure.details)
+            raise CommandError(
+                f"an import process failed: {failure} (after {self.counts['imported']} "
+                f"imported, {self.counts['skipped']} skipped, {self.counts['refused']} "
+                "refused; the batches in progress were rolled back): run the same command "
+                "again to continue") from None
         except Interrupted:
             self.progress.clear()
             raise CommandError(
@@ -190,6 +224,18 @@ class Command(BaseCommand):
             f"imported {self.counts['imported']}, skipped {self.counts['skipped']}, "
             f"refused {self.counts['refused']}"
         )
+
+    def _jobs(self, jobs: int | None) -> int:
+        if jobs is not None and jobs < 1:
+            raise CommandError("--jobs must be 1 or more.")
+        if connection.in_atomic_block:
+            # Other processes would not see this transaction's rows (the owner).
+            if jobs is not None and jobs > 1:
+                raise CommandError("--jobs above 1 cannot run inside a transaction.")
+            return 1
+        if jobs is None:
+            return min(2, os.cpu_count() or 1) if connection.vendor == "postgresql" else 1
+        return jobs
 
     def _catch_signals(self) -> dict:
         """SIGINT and SIGTERM stop the import at the next file; a second one at once."""
@@ -221,12 +267,16 @@ class Command(BaseCommand):
                     [sha256 for p in batch if (sha256 := sha256_of(p)) is not None])
                 keys: set[str] = set()
                 for path in batch:
-                    if self.stop_signal is not None:
+                    if self.stop_signal is not None or (
+                            self.link is not None and self.link.parent_gone()):
                         raise Interrupted
                     outcome, reason, result = self._import_one(path, user, present, shared,
                                                                pending)
                     results.append((path, outcome, reason))
-                    self.progress.update(self.done + len(results))
+                    if self.link is None:
+                        self.progress.update(self.done + len(results))
+                    elif self.progress.tty or self.progress.every > 0:
+                        self.link.send("file", len(results))
                     if result is not None and result.created:
                         keys.update(keys_for_project(result.project))
                 purge_after_commit(keys)
@@ -235,13 +285,26 @@ class Command(BaseCommand):
             pending.rolled_back()
             raise
         pending.committed()
+        if self.link is not None:
+            self.link.send("batch", results)
+        else:
+            self.batch_committed(None, results)
+
+    def file_done(self, worker: int, in_batch: int) -> None:
+        """A worker is ``in_batch`` files into its uncommitted batch."""
+        self.in_flight[worker] = in_batch
+        self.progress.update(self.done + sum(self.in_flight.values()))
+
+    def batch_committed(self, worker: int | None, results: list) -> None:
+        """A batch committed (in this process, or in a worker): count and report it."""
+        self.in_flight.pop(worker, None)
         self.done += len(results)
         for path, outcome, reason in results:
             self.counts[outcome] += 1
             if reason:
                 self.progress.clear()
                 self.stdout.write(f"refused {path}: {reason}")
-        self.progress.update(self.done)
+        self.progress.update(self.done + sum(self.in_flight.values()))
 
     def _import_one(self, path: Path, user, present: dict[str, str], shared: UploadBatch,
                     pending: PendingRecord):
