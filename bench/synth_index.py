@@ -14,11 +14,19 @@ follow time across the whole index and every ``Project.last_serial`` is its
 highest serial, as ``packages.journal`` keeps them.
 
 The files are not written to storage (the benchmarks read metadata pages). The
-tables' secondary indexes and constraints are dropped around the COPY and built
-again afterwards (much faster than maintaining them row by row); their
-definitions are kept in ``synth_saved_ddl`` until rebuilt, so an interrupted
-run's next start restores them first. The loader refuses a database that
-already holds projects unless ``--reset`` (which TRUNCATEs the index's tables).
+tables' secondary indexes and constraints (and the foreign keys of other tables
+that point at them) are dropped around the load and built again afterwards
+(much faster than maintaining them row by row); their definitions are kept in
+``synth_saved_ddl`` until rebuilt, so an interrupted run's next start restores
+what is missing first. Each table is COPYed (psycopg 3, one connection per
+table) with FREEZE in the transaction that TRUNCATEs it: rows frozen, pages
+all-visible, so no later pass rewrites them and VACUUM has little to do. The
+journal is kept in memory, sorted by time in Python and COPYed numbered, with
+the projects (whose last_serial is then known) after it. The rebuild runs on
+two connections (longest first, a job waiting for the locks it needs), starting
+with the tables already written while the journal is sorted and written. The
+loader refuses a database that already holds projects unless ``--reset``
+(which TRUNCATEs the index's tables).
 """
 
 import argparse
@@ -26,7 +34,9 @@ import math
 import os
 import random
 import sys
+import threading
 import time
+from array import array
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -43,7 +53,6 @@ TABLES = ("auth_user", "packages_project", "packages_role", "packages_release",
 START = datetime(2005, 3, 1, tzinfo=UTC)
 END = datetime(2026, 11, 1, tzinfo=UTC)
 SPAN = int((END - START).total_seconds())
-START_EPOCH = START.timestamp()
 # The biggest projects on PyPI have tens of thousands of files; a cap keeps the
 # Pareto draw from giving one project a sizable share of the index.
 MAX_FILES_PER_PROJECT = 30_000
@@ -157,8 +166,17 @@ class Writer:
 
         self.conn = psycopg.connect(url)
         self.conn.execute("SET synchronous_commit = off")
+        # FREEZE: the rows are written frozen and their pages all-visible (the
+        # visibility map is set), so nothing rewrites them later for hint bits
+        # and the final VACUUM has no heap to visit. PostgreSQL takes FREEZE only
+        # into a table created or truncated in the COPY's own transaction: each
+        # writer truncates its table first (no foreign key points at it during
+        # the load, see drop_secondary; psycopg opens the transaction here and
+        # close() commits it).
+        self.conn.execute(f"TRUNCATE {table}")
         self.cursor = self.conn.cursor()
-        self._copy_cm = self.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN")
+        self._copy_cm = self.cursor.copy(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FREEZE)")
         self.copy = self._copy_cm.__enter__()
         self.buffer: list[str] = []
         self.rows = 0
@@ -181,48 +199,245 @@ class Writer:
         self.conn.close()
 
 
-def restore_saved_ddl(conn) -> None:
+# The rebuild runs on WORKERS connections at once: a GIN (trigram, full-text)
+# build and a foreign key check are single-threaded, and two B-tree builds on
+# two cores keep both busy through their serial phases (the leader's merge and
+# the writing of the index), where one build with parallel workers leaves a core
+# idle. No parallel workers: they would split maintenance_work_mem (a whole
+# sort in memory becomes an external one) on cores that are busy anyway.
+WORKERS = 2
+SESSION = ("SET statement_timeout = 0", "SET synchronous_commit = off",
+           "SET maintenance_work_mem = '2GB'", "SET work_mem = '256MB'",
+           "SET max_parallel_maintenance_workers = 1")
+
+
+class Job:
+    """A rebuild step: its statement, the tables it locks (``exclusive``: no
+    other job on them at once; else shared with other shared jobs, as CREATE
+    INDEX's SHARE lock is) and what must be done first (other jobs, or GATE)."""
+
+    def __init__(self, label, sql, tables, exclusive, cost, ord_=None, after=()):
+        self.label, self.sql, self.tables = label, sql, tuple(tables)
+        self.exclusive, self.cost, self.ord, self.after = exclusive, cost, ord_, set(after)
+
+
+# Stands in a job's prerequisites for "its table is written" (see restore_saved_ddl).
+GATE = "tables written"
+
+
+class Scheduler:
+    """Runs jobs on ``workers`` connections, the costliest eligible one first.
+    A job taken from synth_saved_ddl deletes its row in its own transaction, so
+    an interrupted rebuild resumes with the steps still missing."""
+
+    def __init__(self, url: str, jobs: list[Job], workers: int = WORKERS):
+        self.url, self.workers = url, workers
+        self.pending = sorted(jobs, key=lambda j: (-j.cost, j.ord or 0))
+        self.total = len(jobs)
+        self.done: set = set()
+        self.finished = 0
+        self.running: dict[str, list[int]] = {}  # table -> [shared, exclusive] jobs
+        self.errors: list[BaseException] = []
+        self.cond = threading.Condition()
+        self.threads = [threading.Thread(target=self.work) for _ in range(workers)]
+        self.started = time.monotonic()
+        for thread in self.threads:
+            thread.start()
+
+    def release(self, token, error: BaseException | None = None) -> None:
+        with self.cond:
+            self.done.add(token)
+            if error is not None:
+                self.errors.append(error)
+            self.cond.notify_all()
+
+    def join(self) -> None:
+        for thread in self.threads:
+            thread.join()
+        if self.errors:
+            raise self.errors[0]
+
+    def eligible(self, job: Job) -> bool:
+        if not job.after <= self.done:
+            return False
+        for table in job.tables:
+            shared, exclusive = self.running.get(table, [0, 0])
+            if exclusive or (job.exclusive and shared):
+                return False
+        return True
+
+    def next_job(self) -> Job | None:
+        with self.cond:
+            while True:
+                if self.errors or not self.pending:
+                    return None
+                job = next((j for j in self.pending if self.eligible(j)), None)
+                if job is not None:
+                    break
+                if GATE in self.done and not any(
+                        sum(counts) for counts in self.running.values()):
+                    # Nothing runs and nothing can start: a prerequisite is missing.
+                    self.errors.append(RuntimeError(
+                        f"cannot schedule {[j.label[:60] for j in self.pending]}"))
+                    self.cond.notify_all()
+                    return None
+                self.cond.wait()
+            self.pending.remove(job)
+            for table in job.tables:
+                self.running.setdefault(table, [0, 0])[1 if job.exclusive else 0] += 1
+            return job
+
+    def work(self) -> None:
+        import psycopg
+
+        try:
+            conn = psycopg.connect(self.url, autocommit=True)
+            for statement in SESSION:
+                conn.execute(statement)
+        except BaseException as exc:
+            self.release(None, exc)
+            return
+        with conn:
+            while (job := self.next_job()) is not None:
+                t0 = time.monotonic()
+                try:
+                    if job.ord is None:  # VACUUM: outside a transaction
+                        conn.execute(job.sql)
+                    else:
+                        with conn.transaction():
+                            conn.execute(job.sql)
+                            conn.execute("DELETE FROM synth_saved_ddl WHERE ord = %s",
+                                         (job.ord,))
+                except BaseException as exc:
+                    log(f"  FAILED {job.label}: {exc}")
+                    self.release(None, exc)
+                    return
+                with self.cond:
+                    for table in job.tables:
+                        self.running[table][1 if job.exclusive else 0] -= 1
+                    self.done.add(id(job))
+                    self.finished += 1
+                    log(f"  ({self.finished}/{self.total}) {time.monotonic() - t0:6.1f}s "
+                        f"[at {time.monotonic() - self.started:5.0f}s] {job.label[:100]}")
+                    self.cond.notify_all()
+
+
+def restore_saved_ddl(url: str, conn, vacuum=(), gated=(), meanwhile=None) -> None:
+    """Rebuilds what synth_saved_ddl keeps (indexes, then each unique
+    constraint attached to its index, then foreign keys once the tables they
+    join are indexed) and VACUUM ANALYZEs the tables in ``vacuum`` once their
+    own rebuild is over. With ``meanwhile``, a function run in this thread as
+    the rebuild goes on: nothing touches the ``gated`` tables until it returns
+    (it writes them)."""
     exists = conn.execute("SELECT to_regclass('synth_saved_ddl')").fetchone()[0]
-    if not exists:
+    if not exists and not vacuum:
         return
-    rows = conn.execute("SELECT ddl FROM synth_saved_ddl ORDER BY ord").fetchall()
-    started = time.monotonic()
-    for i, (ddl,) in enumerate(rows, 1):
-        t0 = time.monotonic()
-        conn.execute(ddl)
+    if exists and not conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'synth_saved_ddl'"
+            "::regclass AND attname = 'kind')").fetchone()[0]:
+        # Left by an older version of this script: its statements, in order.
+        for (ddl,) in conn.execute("SELECT ddl FROM synth_saved_ddl ORDER BY ord").fetchall():
+            conn.execute(ddl)
+            log(f"  restored {ddl[:100]}")
+        conn.execute("DROP TABLE synth_saved_ddl")
         conn.commit()
-        log(f"  ({i}/{len(rows)}) {time.monotonic() - t0:6.1f}s {ddl[:110]}")
-    conn.execute("DROP TABLE synth_saved_ddl")
+        return
+    rows = conn.execute("SELECT ord, kind, tbl, parent, ddl FROM synth_saved_ddl "
+                        "ORDER BY ord").fetchall() if exists else []
+    names = {r[2] for r in rows} | {r[3] for r in rows if r[3]} | set(vacuum)
+    sizes = dict(conn.execute("SELECT relname, pg_relation_size(oid) FROM pg_class "
+                              "WHERE relname = ANY(%s)", (sorted(names),)).fetchall())
     conn.commit()
-    if rows:
-        log(f"rebuilt {len(rows)} indexes/constraints in {time.monotonic() - started:.0f}s")
+    jobs, by_table = [], {}
+
+    def add(job: Job) -> None:
+        if set(job.tables) & set(gated):
+            job.after.add(GATE)
+        jobs.append(job)
+        for t in job.tables:
+            by_table.setdefault(t, []).append(job)
+
+    for kind in ("index", "attach", "fk"):
+        for ord_, k, table, parent, ddl in rows:
+            if k != kind:
+                continue
+            locked = (table, parent) if kind == "fk" else (table,)
+            # The cost orders the jobs (longest first): the table's size, a GIN
+            # build counted four times a B-tree's (trigrams, lexemes per row).
+            if kind == "index":
+                weight, after = (4 if " USING gin " in ddl else 1), set()
+                # Idempotent if an interrupted run built it before its row went.
+                ddl = ddl.replace(" INDEX ", " INDEX IF NOT EXISTS ", 1)
+            elif kind == "attach":  # after its own index
+                name = ddl.split(" USING INDEX ")[-1]
+                weight, after = 0, {id(j) for j in by_table.get(table, ())
+                                    if f" INDEX IF NOT EXISTS {name} ON " in j.sql}
+            else:  # after every index of both tables (it would wait on their locks)
+                weight, after = 0.5, {id(j) for t in locked for j in by_table.get(t, ())}
+            add(Job(ddl, ddl, locked, kind != "index", sizes.get(table, 0) * weight,
+                    ord_, after))
+    for table in vacuum:
+        add(Job(f"VACUUM ANALYZE {table}", f"VACUUM ANALYZE {table}", (table,),
+                True, 0, None, {id(j) for j in by_table.get(table, ())}))
+    started = time.monotonic()
+    scheduler = Scheduler(url, jobs)
+    try:
+        if meanwhile is not None:
+            meanwhile()
+    except BaseException as exc:
+        scheduler.release(GATE, exc)
+        raise
+    finally:
+        scheduler.release(GATE)
+        scheduler.join()
+    if exists and not conn.execute("SELECT EXISTS (SELECT 1 FROM synth_saved_ddl)"
+                                   ).fetchone()[0]:
+        conn.execute("DROP TABLE synth_saved_ddl")
+    conn.commit()
+    log(f"rebuilt {len(rows)} indexes/constraints and vacuumed {len(vacuum)} tables in "
+        f"{time.monotonic() - started:.0f}s on {WORKERS} connections")
 
 
 def drop_secondary(conn) -> None:
     """Keep the definitions of the tables' secondary indexes and constraints in
-    synth_saved_ddl, then drop them (primary keys stay: ids are written in order)."""
+    synth_saved_ddl, then drop them (primary keys stay: ids are written in order).
+    Foreign keys from other tables that point at these (tokens, the admin log)
+    go too, so that each COPY may TRUNCATE its table (for FREEZE). A unique
+    constraint is kept as its index plus an ``ADD CONSTRAINT ... USING INDEX``:
+    the index builds beside the others (ADD CONSTRAINT UNIQUE would lock the
+    table against them), and the result is the same constraint."""
     tables = ", ".join(f"'{t}'::regclass" for t in TABLES)
     constraints = conn.execute(f"""
-        SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), contype
-        FROM pg_constraint WHERE conrelid IN ({tables}) AND contype IN ('u', 'f')
+        SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), contype,
+               confrelid::regclass::text, pg_get_indexdef(conindid)
+        FROM pg_constraint
+        WHERE (conrelid IN ({tables}) AND contype = 'u')
+           OR (contype = 'f' AND (conrelid IN ({tables}) OR confrelid IN ({tables})))
         ORDER BY contype DESC, conname""").fetchall()  # unique before foreign keys
     indexes = conn.execute(f"""
-        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid),
+               i.indrelid::regclass::text
         FROM pg_index i WHERE i.indrelid IN ({tables}) AND NOT i.indisprimary
           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid
                           AND c.contype IN ('p', 'u'))
         ORDER BY 1""").fetchall()
-    conn.execute("CREATE TABLE synth_saved_ddl (ord serial PRIMARY KEY, ddl text NOT NULL)")
-    ddl = [f"ALTER TABLE {t} ADD CONSTRAINT {name} {definition}"
-           for t, name, definition, kind in constraints if kind == "u"]
-    ddl += [definition for _, definition in indexes]
-    ddl += [f"ALTER TABLE {t} ADD CONSTRAINT {name} {definition}"
-            for t, name, definition, kind in constraints if kind == "f"]
+    conn.execute("CREATE TABLE synth_saved_ddl (ord serial PRIMARY KEY, kind text NOT NULL, "
+                 "tbl text NOT NULL, parent text, ddl text NOT NULL)")
+    saved = []
+    for t, name, _definition, kind, _parent, indexdef in constraints:
+        if kind == "u":
+            saved.append(("index", t, None, indexdef))
+            saved.append(("attach", t, None,
+                          f"ALTER TABLE {t} ADD CONSTRAINT {name} UNIQUE USING INDEX {name}"))
+    saved += [("index", t, None, definition) for _, definition, t in indexes]
+    saved += [("fk", t, parent, f"ALTER TABLE {t} ADD CONSTRAINT {name} {definition}")
+              for t, name, definition, kind, parent, _ in constraints if kind == "f"]
     with conn.cursor() as cur:
-        cur.executemany("INSERT INTO synth_saved_ddl (ddl) VALUES (%s)", [(d,) for d in ddl])
-    for t, name, _, _kind in sorted(constraints, key=lambda c: c[3] != "f"):
+        cur.executemany("INSERT INTO synth_saved_ddl (kind, tbl, parent, ddl) "
+                        "VALUES (%s, %s, %s, %s)", saved)
+    for t, name, _, _kind, _, _ in sorted(constraints, key=lambda c: c[3] != "f"):
         conn.execute(f"ALTER TABLE {t} DROP CONSTRAINT {name}")
-    for name, _ in indexes:
+    for name, _, _ in indexes:
         conn.execute(f"DROP INDEX {name}")
     conn.commit()
     log(f"dropped {len(constraints)} constraints and {len(indexes)} indexes for the load")
@@ -260,18 +475,26 @@ def load(url: str, n_projects: int, n_files: int, seed: int) -> dict:
                "blake2_256_digest", "upload_time", "path", "uploader_id",
                "metadata_sha256", "metadata_blake2_256"],
     }
-    writers, tails = {}, {}
+    writers, tails, project_columns = {}, {}, []
     for model, columns in given.items():
         rest, tails[model] = default_tail(model, columns)
-        writers[model] = Writer(url, model._meta.db_table, columns + rest)
+        if model is Project:
+            project_columns = columns + rest
+        else:
+            writers[model] = Writer(url, model._meta.db_table, columns + rest)
     roles = Writer(url, "packages_role", ["project_id", "user_id", "role_name"])
     filenames = Writer(url, "packages_filename", ["id", "filename", "created"])
-    # Serials follow time over the whole index: the journal goes to a staging
-    # table with its instants, numbered in time order afterwards.
-    journal = Writer(url, "synth_journal_stage", ["t", "k", "pid", "name", "version",
-                                                  "action", "submitted_by"])
+    # Serials follow time over the whole index: the journal is kept here (each
+    # entry's instant, its text and its project), sorted by time once every
+    # project is drawn and written numbered (write_journal), together with the
+    # projects, whose last_serial is then known: no staging table, no sort and
+    # UPDATE in PostgreSQL, and both tables are COPYed frozen like the others.
+    j_time: list[float] = []
+    j_text: list[str] = []
+    j_project = array("i")
+    project_rows: list[tuple[str, str]] = []
 
-    release_id = file_id = k = 0
+    release_id = file_id = 0
     getbits = rng.getrandbits
     started = time.monotonic()
     for pid in range(1, n_projects + 1):
@@ -300,10 +523,10 @@ def load(url: str, n_projects: int, n_files: int, seed: int) -> dict:
         base, extra = divmod(f_count, n_releases)
         sdist_only = f_count == n_releases and rng.random() < 0.5
 
-        def event(t, version, action, *, head=f"\t{pid}\t{name}\t", by=owner_name):
-            nonlocal k
-            k += 1
-            journal.add(f"{int((START_EPOCH + t) * 1e6)}\t{k}{head}{version}\t{action}\t{by}")
+        def event(t, version, action, *, head=f"{name}\t", by=owner_name, pid=pid):
+            j_time.append(t)
+            j_text.append(f"{head}{version}\t{action}\t{by}")
+            j_project.append(pid)
 
         event(created, r"\N", "create")
         event(created + 0.001, r"\N", f"add Owner {owner_name}")
@@ -370,17 +593,50 @@ def load(url: str, n_projects: int, n_files: int, seed: int) -> dict:
                     f"{meta}\t{tails[File]}")
                 filenames.add(f"{file_id}\t{filename}\t{f_time}")
                 event(r_time + i * 2 + 0.5, version, f"add {pyver} file {filename}")
-        writers[Project].add(
+        project_rows.append((
             f"{pid}\t{name}\t{normalized}\t{ultranormalize_name(name)}\t"
-            f"{stamps.text(created)}\t0\tactive\t{total_size}\t{tails[Project]}")
+            f"{stamps.text(created)}\t", f"\tactive\t{total_size}\t{tails[Project]}"))
         if pid % 2000 == 0 or pid == n_projects:
             progress("rows", file_id, n_files, started)
     sys.stderr.write("\n")
-    for writer in (*writers.values(), roles, filenames, journal):
+    for writer in (*writers.values(), roles, filenames):
         writer.close()
     log(f"COPY done in {time.monotonic() - started:.0f}s: {release_id:,} releases, "
-        f"{file_id:,} files, {k:,} journal entries")
-    return {"releases": release_id, "files": file_id, "journal": k}
+        f"{file_id:,} files ({len(j_time):,} journal entries to number)")
+    return {"releases": release_id, "files": file_id, "journal": len(j_time),
+            "pending": (j_time, j_text, j_project, project_rows, project_columns)}
+
+
+def write_journal(url: str, pending: tuple) -> None:
+    """The journal numbered in time order (ties in drawing order), then the
+    projects with their last_serial: the serial of their last entry."""
+    j_time, j_text, j_project, project_rows, project_columns = pending
+    started = time.monotonic()
+    # Floats compare fast in CPython's sort; sorted() is stable, so equal
+    # instants keep the order they were drawn in.
+    order = sorted(range(len(j_time)), key=j_time.__getitem__)
+    log(f"journal sorted by time in {time.monotonic() - started:.0f}s")
+    stamp = Stamps().text
+    last = [0] * (len(project_rows) + 1)
+    journal = Writer(url, "packages_journalentry",
+                     ["id", "name", "version", "action", "submitted_by", "submitted_date"])
+    chunk = 20_000
+    for first in range(0, len(order), chunk):
+        ks = order[first:first + chunk]
+        serials = range(first + 1, first + 1 + len(ks))
+        journal.copy.write("\n".join([f"{serial}\t{j_text[k]}\t{stamp(j_time[k])}"
+                                      for serial, k in zip(serials, ks, strict=True)]) + "\n")
+        for serial, k in zip(serials, ks, strict=True):
+            last[j_project[k]] = serial  # serials rise: the last one is the highest
+        journal.rows += len(ks)
+    journal.close()
+    log(f"journal written in {time.monotonic() - started:.0f}s: {len(order):,} entries")
+    del order
+    projects = Writer(url, "packages_project", project_columns)
+    for pid, (head, tail) in enumerate(project_rows, 1):
+        projects.add(f"{head}{last[pid]}{tail}")
+    projects.close()
+    log(f"projects written with their last_serial in {time.monotonic() - started:.0f}s")
 
 
 def main() -> None:
@@ -414,7 +670,7 @@ def main() -> None:
     log("migrated")
     conn = psycopg.connect(url)
     conn.execute("SET statement_timeout = 0")
-    restore_saved_ddl(conn)
+    restore_saved_ddl(url, conn)
     if conn.execute("SELECT EXISTS (SELECT 1 FROM packages_project)").fetchone()[0]:
         if not args.reset:
             sys.exit("the database already holds projects: --reset to TRUNCATE them")
@@ -424,52 +680,37 @@ def main() -> None:
         conn.commit()
         log("truncated")
     drop_secondary(conn)
-    conn.execute("DROP TABLE IF EXISTS synth_journal_stage")
-    conn.execute("CREATE UNLOGGED TABLE synth_journal_stage (t bigint, k bigint, pid int, "
-                 "name text, version text, action text, submitted_by text)")
+    conn.execute("DROP TABLE IF EXISTS synth_journal_stage")  # an older run's
     conn.commit()
 
+    phases = {}
+    step = time.monotonic()
     counts = load(url, n_projects, n_files, args.seed)
+    phases["COPY"] = time.monotonic() - step
 
-    conn.execute("SET work_mem = '1GB'")
-    conn.execute("SET maintenance_work_mem = '2GB'")
+    # The tables already written get their indexes, constraints and VACUUM
+    # ANALYZE while the journal is sorted and written (a Python sort on one
+    # core, PostgreSQL's builds on the other); the journal's and the projects'
+    # own follow once they are written.
     step = time.monotonic()
-    # Serials in time order, as commit-ordered serials would have come.
-    conn.execute("""
-        INSERT INTO packages_journalentry (id, name, version, action, submitted_date,
-                                           submitted_by)
-        SELECT row_number() OVER (ORDER BY t, k), name, version, action,
-               to_timestamp(t / 1e6), submitted_by
-        FROM synth_journal_stage""")
-    conn.commit()
-    log(f"journal numbered in {time.monotonic() - step:.0f}s")
-    step = time.monotonic()
-    conn.execute("DROP TABLE synth_journal_stage")
-    conn.commit()
-    # Journal names are the projects' names as first uploaded (unique here).
-    conn.execute("""
-        UPDATE packages_project p SET last_serial = s.serial
-        FROM (SELECT name, max(id) AS serial FROM packages_journalentry GROUP BY name) s
-        WHERE p.name = s.name""")
-    conn.commit()
-    log(f"last_serial set in {time.monotonic() - step:.0f}s")
-    for table in TABLES:
-        conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                     f"(SELECT coalesce(max(id), 1) FROM {table}))")
-    conn.commit()
+    journal_done = []
 
-    step = time.monotonic()
-    conn.execute("SET max_parallel_maintenance_workers = 2")
-    restore_saved_ddl(conn)
-    log(f"indexes and constraints rebuilt in {time.monotonic() - step:.0f}s")
-    step = time.monotonic()
-    conn.autocommit = True
-    for table in TABLES:
-        conn.execute(f"VACUUM ANALYZE {table}")
-    log(f"VACUUM ANALYZE in {time.monotonic() - step:.0f}s")
+    def journal() -> None:
+        write_journal(url, counts.pop("pending"))
+        journal_done.append(time.monotonic() - step)
+        for table in TABLES:
+            conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                         f"(SELECT coalesce(max(id), 1) FROM {table}))")
+        conn.commit()
+
+    restore_saved_ddl(url, conn, vacuum=TABLES, meanwhile=journal,
+                      gated=("packages_project", "packages_journalentry"))
+    phases["journal and projects (beside the rebuild)"] = journal_done[0]
+    phases["indexes, constraints, VACUUM ANALYZE"] = time.monotonic() - step
     size = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))"
                         ).fetchone()[0]
     conn.close()
+    log("phases: " + ", ".join(f"{name} {seconds:,.0f}s" for name, seconds in phases.items()))
     log(f"done in {time.monotonic() - wall:,.0f}s: {n_projects:,} projects, "
         f"{counts['releases']:,} releases, {counts['files']:,} files, "
         f"{counts['journal']:,} journal entries; database {size}")
