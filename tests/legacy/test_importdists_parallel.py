@@ -17,9 +17,16 @@ from django.core.management import call_command
 
 from legacy.import_workers import partition, project_key
 from packages.models import File, JournalEntry, Project
-from tests.dists import make_sdist, make_wheel
 from tests.factories import create_user
-from tests.gunicorn_server import PYTHON, ROOT, GunicornServer
+from tests.gunicorn_server import PYTHON, ROOT
+from tests.legacy.importdists_helpers import (
+    make_mirror,
+    migrated_index,
+    pending_paths,
+    referenced,
+    state_of,
+    stored_files,
+)
 
 PROJECTS = 16  # x 2 versions x (wheel + sdist), plus the look-alikes and a bad file
 BATCH = 4
@@ -43,16 +50,9 @@ print(json.dumps({
 """
 
 
-def make_mirror(root: Path) -> Path:
+def a_mirror(root: Path) -> Path:
     names = [f"par-pkg-{index:02d}" for index in range(PROJECTS)] + ["look-alike", "lookalike"]
-    for name in names:
-        folder = root / "packages" / name
-        folder.mkdir(parents=True)
-        for version in ("1.0", "1.1"):
-            filename, content, _ = make_wheel(name, version)
-            (folder / filename).write_bytes(content)
-            filename, content = make_sdist(name, version)
-            (folder / filename).write_bytes(content)
+    make_mirror(root, names)
     (root / "packages" / "par-pkg-03" / "par_pkg_03-9.0-py3-none-any.whl").write_bytes(
         b"not a zip")
     return root
@@ -68,24 +68,15 @@ def per_project(journal: list) -> dict:
 
 @pytest.fixture
 def index(tmp_path):
-    """A migrated database of its own (the subprocesses cannot see pytest's)
-    with the importing user, and its storage folder."""
-    server = GunicornServer(tmp=tmp_path / "index")
-    server.env = server._environment()
-    try:
-        server.manage("migrate", "--noinput")
-        server.shell("from django.contrib.auth import get_user_model\n"
-                     "get_user_model().objects.create_user('importer')")
+    with migrated_index(tmp_path / "index") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
 def single_run(tmp_path, db):
     """What one process gives for the same mirror (in this process, on pytest's
     database: inside its transaction importdists runs in one process)."""
-    mirror = make_mirror(tmp_path / "mirror")
+    mirror = a_mirror(tmp_path / "mirror")
     create_user("importer")
     out = io.StringIO()
     call_command("importdists", str(mirror), "--owner", "importer",
@@ -120,25 +111,6 @@ def wait_for_progress(process: subprocess.Popen, at_least: int) -> int:
                 return done
         assert time.monotonic() < deadline, "no progress"
     pytest.fail(f"importdists ended before {at_least} files: {process.wait()}")
-
-
-def state_of(index) -> dict:
-    return json.loads(index.shell(STATE))
-
-
-def stored_files(index) -> set[str]:
-    root = Path(index.env["INDEX_FILES_DIR"])
-    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
-
-
-def referenced(state: dict) -> set[str]:
-    paths = {path for _name, _sha, path in state["files"]}
-    return paths | {f"{path}.metadata" for path in paths if path.endswith(".whl")}
-
-
-def pending_paths(index) -> set[str]:
-    records = Path(index.env["INDEX_DATA_DIR"], "importdists").glob("pending-*.txt")
-    return {line for record in records for line in record.read_text().split()}
 
 
 def children_of(pid: int) -> list[int]:
@@ -220,7 +192,7 @@ def test_two_jobs_end_in_the_rows_and_journal_of_one_process(index, single_run):
     assert len(refusals) == REFUSED
     assert sum("lookalike" in line for line in refusals) == 4
     assert sum("par_pkg_03-9.0-py3-none-any.whl" in line for line in refusals) == 1
-    final = state_of(index)
+    final = state_of(index, STATE)
     assert_same_as_one_process(final, reference)
     assert stored_files(index) == referenced(final)
     assert pending_paths(index) == set()
@@ -229,7 +201,7 @@ def test_two_jobs_end_in_the_rows_and_journal_of_one_process(index, single_run):
     out, err = again.communicate(timeout=300)
     assert again.returncode == 0, err
     assert out.splitlines()[-1] == f"imported 0, skipped {GOOD}, refused {REFUSED}"
-    assert state_of(index) == final
+    assert state_of(index, STATE) == final
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -245,7 +217,7 @@ def test_a_signal_stops_both_workers_and_a_rerun_completes(index, single_run, si
     assert process.returncode == 128 + signum, err
     assert f"interrupted by signal {signum}" in err and "run the same command again" in err
     assert not any(running(pid) for pid in workers)
-    stopped = state_of(index)
+    stopped = state_of(index, STATE)
     assert 0 < len(stopped["files"]) < GOOD
     # Rolled back in-process: the stored files went with their batches.
     assert stored_files(index) == referenced(stopped)
@@ -257,7 +229,7 @@ def test_a_signal_stops_both_workers_and_a_rerun_completes(index, single_run, si
     assert out.splitlines()[-1] == (
         f"imported {GOOD - len(stopped['files'])}, skipped {len(stopped['files'])}, "
         f"refused {REFUSED}")
-    final = state_of(index)
+    final = state_of(index, STATE)
     assert_same_as_one_process(final, reference)
     assert stored_files(index) == referenced(final)
 
@@ -277,14 +249,14 @@ def test_workers_stop_when_the_parent_is_killed_and_a_rerun_cleans_and_completes
         time.sleep(0.1)
     assert not any(running(pid) for pid in workers)
     process.communicate(timeout=10)  # the workers held its pipes open until they exited
-    killed = state_of(index)
+    killed = state_of(index, STATE)
     assert len(killed["files"]) < GOOD
 
     rerun = importdists(index, str(mirror))
     out, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err
     assert out.splitlines()[-1].startswith(f"imported {GOOD - len(killed['files'])}, ")
-    final = state_of(index)
+    final = state_of(index, STATE)
     assert_same_as_one_process(final, reference)
     assert stored_files(index) == referenced(final)
     assert pending_paths(index) == set()
@@ -321,7 +293,7 @@ def test_a_worker_killed_outright_stops_the_other_and_the_import_fails(index, si
     rerun = importdists(index, str(mirror))
     out, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err
-    final = state_of(index)
+    final = state_of(index, STATE)
     assert_same_as_one_process(final, reference)
     assert stored_files(index) == referenced(final)
     assert pending_paths(index) == set()

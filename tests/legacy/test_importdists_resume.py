@@ -14,9 +14,16 @@ import pytest
 from django.core.management import call_command
 
 from packages.models import File, JournalEntry
-from tests.dists import make_sdist, make_wheel
 from tests.factories import create_user
-from tests.gunicorn_server import PYTHON, ROOT, GunicornServer
+from tests.gunicorn_server import PYTHON, ROOT
+from tests.legacy.importdists_helpers import (
+    make_mirror,
+    migrated_index,
+    pending_paths,
+    referenced,
+    state_of,
+    stored_files,
+)
 
 PROJECTS = 12  # x 2 versions x (wheel + sdist) = 48 files
 BATCH = 5
@@ -32,32 +39,14 @@ print(json.dumps({
 """
 
 
-def make_mirror(root: Path) -> Path:
-    for index in range(PROJECTS):
-        name = f"resume-pkg-{index:02d}"
-        folder = root / "packages" / name
-        folder.mkdir(parents=True)
-        for version in ("1.0", "1.1"):
-            filename, content, _ = make_wheel(name, version)
-            (folder / filename).write_bytes(content)
-            filename, content = make_sdist(name, version)
-            (folder / filename).write_bytes(content)
-    return root
+def a_mirror(root: Path) -> Path:
+    return make_mirror(root, [f"resume-pkg-{index:02d}" for index in range(PROJECTS)])
 
 
 @pytest.fixture
 def index(tmp_path):
-    """A migrated database of its own (the subprocess cannot see pytest's) with
-    the importing user, and its storage folder."""
-    server = GunicornServer(tmp=tmp_path / "index")
-    server.env = server._environment()
-    try:
-        server.manage("migrate", "--noinput")
-        server.shell("from django.contrib.auth import get_user_model\n"
-                     "get_user_model().objects.create_user('importer')")
+    with migrated_index(tmp_path / "index") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def importdists(index, *args: str) -> subprocess.Popen:
@@ -87,30 +76,11 @@ def wait_for_progress(process: subprocess.Popen, at_least: int) -> int:
     pytest.fail(f"importdists ended before {at_least} files: {process.wait()}")
 
 
-def state_of(index) -> dict:
-    return json.loads(index.shell(STATE))
-
-
-def stored_files(index) -> set[str]:
-    root = Path(index.env["INDEX_FILES_DIR"])
-    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
-
-
-def referenced(state: dict) -> set[str]:
-    paths = {path for _name, _sha, path in state["files"]}
-    return paths | {f"{path}.metadata" for path in paths if path.endswith(".whl")}
-
-
-def pending_paths(index) -> set[str]:
-    records = Path(index.env["INDEX_DATA_DIR"], "importdists").glob("pending-*.txt")
-    return {line for record in records for line in record.read_text().split()}
-
-
 @pytest.fixture
 def single_run(tmp_path, db):
     """What one uninterrupted run of the same mirror gives (in this process, on
     pytest's database): the reference the interrupted runs must end at."""
-    mirror = make_mirror(tmp_path / "mirror")
+    mirror = a_mirror(tmp_path / "mirror")
     create_user("importer")
     call_command("importdists", str(mirror), "--owner", "importer",
                  "--state-dir", str(tmp_path / "reference-state"),
@@ -132,7 +102,7 @@ def test_killed_midway_then_run_again_ends_as_one_run_without_orphans(index, sin
     process.kill()  # SIGKILL: no handler runs, the batch in flight is simply lost
     process.communicate()
 
-    after_kill = state_of(index)
+    after_kill = state_of(index, STATE)
     committed = len(after_kill["files"])
     assert committed % BATCH == 0 and committed < done  # whole batches only
     orphans = stored_files(index) - referenced(after_kill)
@@ -144,7 +114,7 @@ def test_killed_midway_then_run_again_ends_as_one_run_without_orphans(index, sin
     assert rerun.returncode == 0, err
     assert out.splitlines()[-1] == (
         f"imported {PROJECTS * 4 - committed}, skipped {committed}, refused 0")
-    final = state_of(index)
+    final = state_of(index, STATE)
     assert final == reference
     assert stored_files(index) == referenced(final)
     assert pending_paths(index) == set()
@@ -157,7 +127,7 @@ def test_killed_run_leaves_no_orphan_even_when_its_files_are_not_imported_again(
     wait_for_progress(process, at_least=BATCH + 2)
     process.kill()
     process.communicate()
-    assert stored_files(index) - referenced(state_of(index))
+    assert stored_files(index) - referenced(state_of(index, STATE))
 
     (tmp_path / "empty").mkdir()
     rerun = importdists(index, str(tmp_path / "empty"))
@@ -165,7 +135,7 @@ def test_killed_run_leaves_no_orphan_even_when_its_files_are_not_imported_again(
 
     assert rerun.returncode == 0, err
     assert "stored files of an interrupted run" in out.splitlines()[0]
-    assert stored_files(index) == referenced(state_of(index))
+    assert stored_files(index) == referenced(state_of(index, STATE))
 
 
 def test_sigterm_rolls_back_the_batch_in_progress_and_a_rerun_completes(index, single_run):
@@ -178,7 +148,7 @@ def test_sigterm_rolls_back_the_batch_in_progress_and_a_rerun_completes(index, s
 
     assert process.returncode == 128 + signal.SIGTERM
     assert "interrupted by signal 15" in err and "run the same command again" in err
-    stopped = state_of(index)
+    stopped = state_of(index, STATE)
     assert len(stopped["files"]) % BATCH == 0
     # Rolled back in-process: its stored files went with it, nothing is left to clean.
     assert stored_files(index) == referenced(stopped)
@@ -187,4 +157,4 @@ def test_sigterm_rolls_back_the_batch_in_progress_and_a_rerun_completes(index, s
     rerun = importdists(index, str(mirror))
     rerun.communicate(timeout=300)
     assert rerun.returncode == 0
-    assert state_of(index) == reference
+    assert state_of(index, STATE) == reference
