@@ -1,13 +1,31 @@
-"""What the tests running ``importdists`` as a real subprocess share: a
-migrated index of its own (the subprocess cannot see pytest's database), a
-mirror of generated files, and the reads of what the import left behind."""
+"""What the importdists tests share: writing a mirror's files and running the
+command in this process; for those running it as a real subprocess, a migrated
+index of its own (the subprocess cannot see pytest's database), a mirror of
+generated files, and the reads of what the import left behind."""
 
+import io
 import json
 from contextlib import contextmanager
 from pathlib import Path
 
+from django.core.management import call_command
+
 from tests.dists import make_sdist, make_wheel
 from tests.gunicorn_server import GunicornServer
+
+
+def write(folder: Path, filename: str, content: bytes) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / filename).write_bytes(content)
+    return folder / filename
+
+
+def run_importdists(*args: str) -> str:
+    """``manage.py importdists *args`` in this process (on pytest's database,
+    inside its transaction: one process); what it printed on stdout."""
+    out = io.StringIO()
+    call_command("importdists", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
 
 
 def make_mirror(root: Path, names: list[str]) -> Path:

@@ -11,15 +11,10 @@ from django.core.management import CommandError, call_command
 from packages.models import File, JournalEntry, Project, Release, Role
 from tests.dists import core_metadata, make_sdist, make_wheel
 from tests.factories import create_project, create_user, publish
+from tests.legacy.importdists_helpers import run_importdists, write
 from tests.legacy.upload_forms import stored_paths
 
 pytestmark = pytest.mark.django_db
-
-
-def write(folder, filename, content: bytes):
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / filename).write_bytes(content)
-    return folder / filename
 
 
 @pytest.fixture
@@ -51,16 +46,10 @@ def mirror(tmp_path):
     return tmp_path / "mirror"
 
 
-def run(*args) -> str:
-    out = io.StringIO()
-    call_command("importdists", *args, stdout=out, stderr=io.StringIO())
-    return out.getvalue()
-
-
 def test_imports_good_files_skips_duplicates_and_lists_refusals(mirror):
     owner = create_user("importer")
 
-    output = run(str(mirror), "--owner", "importer")
+    output = run_importdists(str(mirror), "--owner", "importer")
 
     assert output.splitlines()[-1] == "imported 6, skipped 1, refused 4"
     assert set(Project.objects.values_list("name", flat=True)) == {"alpha", "Beta.Pkg"}
@@ -85,7 +74,7 @@ def test_imports_good_files_skips_duplicates_and_lists_refusals(mirror):
 def test_imported_files_are_journaled_like_uploads(mirror):
     create_user("importer")
 
-    run(str(mirror / "packages" / "beta.pkg"), "--owner", "importer")
+    run_importdists(str(mirror / "packages" / "beta.pkg"), "--owner", "importer")
 
     assert list(JournalEntry.objects.values_list("action", flat=True)) == [
         "create", "add Owner importer", "new release",
@@ -96,10 +85,10 @@ def test_imported_files_are_journaled_like_uploads(mirror):
 
 def test_second_run_skips_everything_already_present(mirror):
     create_user("importer")
-    run(str(mirror), "--owner", "importer")
+    run_importdists(str(mirror), "--owner", "importer")
     serial = JournalEntry.objects.latest("id").id
 
-    output = run(str(mirror), "--owner", "importer", "--batch-size", "3")
+    output = run_importdists(str(mirror), "--owner", "importer", "--batch-size", "3")
 
     assert output.splitlines()[-1] == "imported 0, skipped 7, refused 4"
     assert JournalEntry.objects.latest("id").id == serial
@@ -109,7 +98,7 @@ def test_projects_owned_by_others_are_refused_for_the_importer(mirror):
     create_user("importer")
     create_project("alpha", owner=create_user("someone"))
 
-    output = run(str(mirror / "packages" / "alpha"), "--owner", "importer")
+    output = run_importdists(str(mirror / "packages" / "alpha"), "--owner", "importer")
 
     assert output.splitlines()[-1] == "imported 0, skipped 0, refused 4"
     assert "The user 'importer' isn't allowed to upload to project 'alpha'" in output
@@ -121,7 +110,7 @@ def test_same_filename_with_other_content_is_refused(tmp_path):
     _, content, _ = make_wheel("zeta", "1.0", modules={"zeta/other.py": "X = 1\n"})
     write(tmp_path / "incoming", "zeta-1.0-py3-none-any.whl", content)
 
-    output = run(str(tmp_path / "incoming"), "--owner", "importer")
+    output = run_importdists(str(tmp_path / "incoming"), "--owner", "importer")
 
     assert "File already exists" in output
     assert output.splitlines()[-1] == "imported 0, skipped 0, refused 1"
@@ -134,7 +123,7 @@ def test_names_an_upload_refuses_are_refused_with_its_message(tmp_path):
         filename, content, _ = make_wheel(name, "1.0")
         write(tmp_path / "incoming", filename, content)
 
-    output = run(str(tmp_path / "incoming"), "--owner", "importer")
+    output = run_importdists(str(tmp_path / "incoming"), "--owner", "importer")
 
     assert ("refused", "The name 'asyncio' isn't allowed (conflict with Python Standard "
             "Library module name).") in _refusals(output)
@@ -151,7 +140,7 @@ def _refusals(output: str) -> list[tuple[str, str]]:
 
 def test_unknown_owner_is_an_error(tmp_path):
     with pytest.raises(CommandError, match="No user named 'nobody'"):
-        run(str(tmp_path), "--owner", "nobody")
+        run_importdists(str(tmp_path), "--owner", "nobody")
 
 
 def test_progress_bar_is_drawn_on_a_terminal_only(mirror):

@@ -14,19 +14,13 @@ from packages.models import File, JournalEntry, Project, Release
 from packages.uploads.descriptions import source_key
 from tests.dists import core_metadata, make_sdist, make_wheel
 from tests.factories import create_user, publish
+from tests.legacy.importdists_helpers import run_importdists, write
 
 pytestmark = pytest.mark.django_db
 
 
-def write(folder, filename, content: bytes):
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / filename).write_bytes(content)
-
-
 def run(*args) -> str:
-    out = io.StringIO()
-    call_command("importdists", *args, "--owner", "importer", stdout=out, stderr=io.StringIO())
-    return out.getvalue()
+    return run_importdists(*args, "--owner", "importer")
 
 
 def test_project_size_limit_counts_the_files_imported_earlier_in_the_same_batch(

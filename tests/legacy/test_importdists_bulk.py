@@ -3,10 +3,8 @@ per file, journal entries written in bulk at the batch's end) end in the same
 state as the same files uploaded one by one, and a refused file in the middle
 of a batch leaves nothing behind while the rest commits."""
 
-import io
 
 import pytest
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils.datastructures import MultiValueDict
@@ -23,19 +21,13 @@ from packages.models import File, Filename, JournalEntry, Project, Release
 from packages.uploads.operation import UploadedContent, accept_upload
 from tests.dists import make_sdist, make_wheel
 from tests.factories import create_user, publish
+from tests.legacy.importdists_helpers import run_importdists, write
 
 pytestmark = pytest.mark.django_db
 
 
-def write(folder, filename, content: bytes):
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / filename).write_bytes(content)
-
-
 def run(*args) -> str:
-    out = io.StringIO()
-    call_command("importdists", *args, "--owner", "importer", stdout=out, stderr=io.StringIO())
-    return out.getvalue()
+    return run_importdists(*args, "--owner", "importer")
 
 
 def a_mirror(folder):
