@@ -5,9 +5,10 @@ from contextlib import contextmanager
 from itertools import pairwise
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Case, Max, Value, When
+from django.db.models import Max
 
 from packages.models import JournalEntry, Project
+from packages.project_updates import update_per_project
 
 # Any constant: the advisory lock that makes serials commit-ordered on PostgreSQL.
 _JOURNAL_LOCK_ID = 0x1D3C5E7
@@ -91,13 +92,8 @@ class JournalBatch:
             serial, objects = last.get(project.pk, (0, []))
             objects.append(project)
             last[project.pk] = (max(serial, entry.id), objects)
-        moved = sorted(last.items())
-        for start in range(0, len(moved), 200):
-            chunk = moved[start:start + 200]
-            Project.objects.filter(pk__in=[pk for pk, _ in chunk]).update(last_serial=Case(
-                *(When(pk=pk, then=Value(serial)) for pk, (serial, _) in chunk),
-                output_field=BigIntegerField()))
-        for _pk, (serial, objects) in moved:
+        update_per_project("last_serial", {pk: serial for pk, (serial, _) in last.items()})
+        for serial, objects in last.values():
             for project in objects:
                 project.last_serial = serial
         self.entries = []

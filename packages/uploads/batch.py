@@ -28,9 +28,10 @@ batch's committed files added (rather than an UPDATE per file)."""
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import BigIntegerField, Case, F, Q, Value, When
+from django.db.models import Q
 
 from packages.models import File, Filename, Project, Release
+from packages.project_updates import update_per_project
 from packages.uploads.archives import ArchiveContents
 
 
@@ -76,13 +77,8 @@ class UploadBatch:
     def write_sizes(self) -> None:
         """Move each project's total_size by what this batch added, one
         statement per 200 projects (the rows are locked by this transaction)."""
-        pending = sorted(self.sizes_added.items())
-        self.sizes_added = {}
-        for chunk in _chunks(pending, 200):
-            added = Case(*(When(pk=pk, then=Value(size)) for pk, size in chunk),
-                         output_field=BigIntegerField())
-            Project.objects.filter(pk__in=[pk for pk, _ in chunk]).update(
-                total_size=F("total_size") + added)
+        sizes, self.sizes_added = self.sizes_added, {}
+        update_per_project("total_size", sizes, add=True)
 
     def prefetch_duplicates(self, filenames, sha256s) -> None:
         """One look-up of the files that could make these names or bytes
