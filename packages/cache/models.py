@@ -1,8 +1,9 @@
 """What the CDN purge catch-up remembers (packages/cache/catchup.py)."""
 
 from django.db import models
+from django.utils import timezone
 
-__all__ = ["CdnPurgeState"]
+__all__ = ["CdnPurgeState", "PendingPurge"]
 
 
 class CdnPurgeState(models.Model):
@@ -21,3 +22,23 @@ class CdnPurgeState(models.Model):
 
     def __str__(self):
         return f"{self.node} purged up to #{self.acked_serial}"
+
+
+class PendingPurge(models.Model):
+    """The keys of a change that writes no journal entry (the upstream proxy's
+    rows and kept pages, a role holder renamed), written in the change's own
+    transaction. The purge task deletes it once every target took the keys; what
+    is left (the broker was down, a node stayed unreachable through the retries)
+    is sent by the catch-up, which has no journal serial to find it by."""
+
+    keys = models.TextField(help_text="Space-separated purge keys.")
+    # The targets still to purge; null: every target (the shared cache and each
+    # CDN node listed when it is sent).
+    targets = models.JSONField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        app_label = "packages"
+
+    def __str__(self):
+        return f"pending purge of {self.keys}"

@@ -1,13 +1,17 @@
 """Purges after commit: nothing is purged for a rolled-back change. Rendered
 simple/JSON pages are also keyed by the project's last serial, so a journaled
-change needs no purge to show: the next request misses. Role holders' renames
-and deletions are purged here too (they write no journal entry)."""
+change needs no purge to show: the next request misses. A change that writes no
+journal entry (the upstream proxy's rows and pages, a role holder renamed or
+deleted) leaves a PendingPurge row in its own transaction instead, so that a
+purge lost on its way is still sent by the catch-up (packages/cache/catchup.py).
+"""
 
 from collections.abc import Iterable
 
 from django.db import transaction
 
 from packages.cache.keys import keys_for_project, project_key
+from packages.cache.models import PendingPurge
 from packages.cache.tasks import purge_cache_keys
 
 
@@ -19,6 +23,17 @@ def purge_after_commit(keys: Iterable[str]) -> None:
         # into an error for a change that has already committed; a journaled
         # change's keys are sent again by packages/cache/catchup.py.
         transaction.on_commit(lambda: purge_cache_keys.delay(keys), robust=True)
+
+
+def purge_unjournaled_after_commit(keys: Iterable[str]) -> None:
+    """As purge_after_commit, for a change the journal does not record: the keys
+    are also kept in a PendingPurge row, written with the change, that the task
+    deletes once every target took them and the catch-up sends otherwise."""
+    keys = sorted(set(keys))
+    if keys:
+        pending = PendingPurge.objects.create(keys=" ".join(keys)).pk
+        transaction.on_commit(lambda: purge_cache_keys.delay(keys, pending=pending),
+                              robust=True)
 
 
 def purge_project_after_commit(project) -> None:
@@ -51,9 +66,9 @@ def purge_projects_of_renamed_holder(sender, instance, update_fields=None, **kwa
     if stored is None or stored == getattr(instance, field):
         return
     names = _role_projects(**{"group_id" if is_team else "user_id": instance.pk})
-    purge_after_commit(project_key(name) for name in names)
+    purge_unjournaled_after_commit(project_key(name) for name in names)
 
 
 def purge_project_of_deleted_role(sender, instance, **kwargs):
     """pre_delete receiver for Role (also sent for roles deleted with their holder)."""
-    purge_after_commit(project_key(name) for name in _role_projects(pk=instance.pk))
+    purge_unjournaled_after_commit(project_key(name) for name in _role_projects(pk=instance.pk))

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from packages.cache.keys import ALL_PROJECTS
-from packages.cache.purge import purge_after_commit
+from packages.cache.purge import purge_unjournaled_after_commit
 from packages.names import is_valid_name, normalize_name
 from packages.upstream.client import fetch_page
 from packages.upstream.config import enabled_upstreams, limits_for
@@ -180,7 +180,7 @@ def _keep(upstream: Upstream, normalized: str, answer, now,
             # New in the index. Its page had no kept copy: nothing rendered from
             # one is cached anywhere, so only the index is purged (a purge of the
             # page would only make the rendering this request stores a miss).
-            purge_after_commit([ALL_PROJECTS])
+            purge_unjournaled_after_commit([ALL_PROJECTS])
         elif any(getattr(previous, name) != fields[name] for name in _SHOWN_FIELDS):
             purge_names_after_commit([normalized])
     return kept

@@ -2,7 +2,8 @@
 
 Nothing here is journaled (an upstream page has no serial of this index), so a
 rendered upstream page (legacy/simple_pages.py) and a CDN's copy only learn of
-a change through a purge: ``project/<name>`` for a change about one name, the
+a change through a purge, kept as a PendingPurge until it is sent
+(packages/cache/purge.py): ``project/<name>`` for a change about one name, the
 index (``all-projects``) when the list of kept projects changes, and
 ``UPSTREAM_PAGES``, carried by every upstream page, for a change that may move
 any of them (an upstream added, reordered, disabled, tuned; a reserved prefix,
@@ -19,7 +20,7 @@ from collections.abc import Iterable
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from packages.cache.keys import ALL_PROJECTS, project_key
-from packages.cache.purge import purge_after_commit
+from packages.cache.purge import purge_unjournaled_after_commit
 from packages.upstream.models import (
     ApprovalState,
     ReservedName,
@@ -40,11 +41,11 @@ _NAME_RULES = (ReservedName, UpstreamAllowance, UpstreamBlock, UpstreamCooldown)
 def purge_names_after_commit(names: Iterable[str], *, listing: bool = False) -> None:
     """The pages of these (normalized) names; ``listing`` also the index."""
     keys = [project_key(name) for name in names]
-    purge_after_commit(keys + ([ALL_PROJECTS] if listing else []))
+    purge_unjournaled_after_commit(keys + ([ALL_PROJECTS] if listing else []))
 
 
 def purge_every_upstream_page_after_commit(*, listing: bool = False) -> None:
-    purge_after_commit([UPSTREAM_PAGES] + ([ALL_PROJECTS] if listing else []))
+    purge_unjournaled_after_commit([UPSTREAM_PAGES] + ([ALL_PROJECTS] if listing else []))
 
 
 def _remember_stored_name(sender, instance, raw=False, **kwargs) -> None:

@@ -1,7 +1,8 @@
 """Real processes for the cache tests: varnishd with the shipped VCL, a private
 redis-server (a broker these tests may stop), a TCP forwarder that plays a
 network path to a CDN node (closed: the node is unreachable but keeps its
-cache), and Celery worker and beat processes."""
+cache), Celery worker and beat processes, and a CDN node that only records the
+keys it is asked to purge."""
 
 import shutil
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -189,3 +191,35 @@ def wait_for(predicate, what: str, timeout: float = 60, interval: float = 0.2):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class RecordingNode:
+    """A CDN node that answers every PURGE as Varnish does and records its key;
+    with ``up`` false it answers 503 (a node restarting) and records nothing."""
+
+    def __init__(self):
+        self.keys: list[str] = []
+        self.up = True
+        node = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PURGE(self):  # noqa: N802 - the HTTP method's name
+                if node.up:
+                    node.keys.append(self.headers["X-Purge-Key"])
+                    self.send_response(200, "Purged 0")
+                else:
+                    self.send_response(503, "Restarting")
+                self.send_header("X-Purged-Objects", "0")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/"
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()

@@ -2,9 +2,6 @@
 target has not acknowledged are purged again there, a batch per run, and each
 target's acknowledged serial only moves when it took every key."""
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from packages.cache.catchup import SHARED_CACHE, catch_up_purges
@@ -21,41 +18,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def acked(node: str) -> int:
     return CdnPurgeState.objects.get(node=node).acked_serial
-
-
-class RecordingNode:
-    """A CDN node that answers every PURGE as Varnish does and records its key."""
-
-    def __init__(self):
-        self.keys: list[str] = []
-        recorded = self.keys
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_PURGE(self):  # noqa: N802 - the HTTP method's name
-                recorded.append(self.headers["X-Purge-Key"])
-                self.send_response(200, "Purged 0")
-                self.send_header("X-Purged-Objects", "0")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/"
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def recording_node(settings):
-    node = RecordingNode()
-    settings.INDEX_CDN_PURGE_URL = [node.url]
-    yield node
-    node.stop()
 
 
 def test_a_node_cut_off_keeps_stale_pages_until_the_catch_up_reaches_it(
