@@ -40,7 +40,7 @@ from packages.errors import DomainError
 from packages.http.cache_policy import JSON_DOCUMENT, UPSTREAM_PAGE, apply_cache_policy
 from packages.http.conditional import conditional_response, md5_etag
 from packages.http.cors import cors
-from packages.http.errors import error_response, not_found
+from packages.http.errors import domain_error_response, not_found
 from packages.http.pypi_json import render_json
 from packages.models import File, Project, Release, Role
 from packages.names import normalize_name
@@ -214,8 +214,8 @@ def upstream_json(request, name: str, version: str | None = None):
         resolution = resolve_project(normalized)
     except UpstreamNotFound:
         return json_not_found()
-    except DomainError as exc:  # 502/504, the message names the upstream
-        return error_response(exc.status, exc.message)
+    except DomainError as exc:  # 502/503 (fetch slots taken)/504, naming the upstream
+        return domain_error_response(exc)
     page = resolution.page
     if resolution.source != "upstream" or not page.versions:
         return json_not_found()

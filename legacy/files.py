@@ -36,7 +36,7 @@ from packages.http.cache_policy import (
 )
 from packages.http.conditional import client_has
 from packages.http.cors import FILE_CORS_HEADERS, cors
-from packages.http.errors import error_response, not_found
+from packages.http.errors import domain_error_response, not_found
 from packages.queries import ServedFile, find_served_file, find_visible_file_path
 from packages.storage import open_stored, stored_url
 from packages.upstream.errors import UpstreamNotFound
@@ -97,10 +97,8 @@ def serve_upstream(request, path: str):
             stored_path)
     except UpstreamNotFound:
         return not_found()
-    except DomainError as exc:  # 502/503/504, the message names the upstream
-        retry = getattr(exc, "retry_after", None)  # 503: its fetch slots stayed taken
-        return error_response(exc.status, exc.message,
-                              headers={"Retry-After": str(retry)} if retry else None)
+    except DomainError as exc:  # 502/503 (fetch slots taken)/504, naming the upstream
+        return domain_error_response(exc)
     headers = {"X-PyPI-File-Project": found.project, "X-PyPI-File-Version": found.version}
     if isinstance(found, FileStream):
         response = StreamingHttpResponse(found, content_type=content_type_for(found.filename))

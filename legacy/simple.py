@@ -25,7 +25,7 @@ from packages.http.cache_policy import (
 )
 from packages.http.conditional import client_has, conditional_response, md5_etag
 from packages.http.cors import cors
-from packages.http.errors import error_response, not_found
+from packages.http.errors import domain_error_response, not_found
 from packages.journal import last_serial
 from packages.names import normalize_name
 from packages.queries import find_simple_project
@@ -101,7 +101,7 @@ def detail(request, name: str):
         try:
             resolution = resolve_project(normalized)
         except DomainError as exc:  # blocked, awaiting approval (404); upstream failing (502/504)
-            return error_response(exc.status, exc.message, headers=_retry_after(exc))
+            return domain_error_response(exc)
         if resolution.source in ("upstream", "merged"):
             if name != normalized:
                 return _redirect(f"/simple/{quote(normalized)}/", request)
@@ -144,12 +144,6 @@ def _upstream_response(request, body, *, media_type, etag, serial, name):
         request, body, media_type=media_type, etag=etag, serial=serial,
         policy=UPSTREAM_PAGE, surrogate_keys=[project_key(name), UPSTREAM_PAGES],
     )
-
-
-def _retry_after(exc) -> dict | None:
-    # 503 when the upstream's fetch slots stay taken (packages.upstream.fetch_slots).
-    seconds = getattr(exc, "retry_after", None)
-    return {"Retry-After": str(seconds)} if seconds else None
 
 
 @require_safe

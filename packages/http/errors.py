@@ -35,6 +35,15 @@ def error_response(
     return response
 
 
+
+def domain_error_response(exc) -> HttpResponse:
+    """A refused operation (a packages.errors.DomainError) as error_response; with
+    ``Retry-After`` when the error says when to try again (``retry_after``, in
+    seconds: an upstream whose fetch slots stay taken, a throttled client)."""
+    seconds = getattr(exc, "retry_after", None)
+    return error_response(exc.status, exc.message,
+                          headers={"Retry-After": str(seconds)} if seconds else None)
+
 def error_page(request, status: int, message: str, *, headers=None) -> HttpResponse:
     """PyPI's error page (pyramid's): HTML, or JSON for clients that ask for it."""
     reason = reason_phrase(message)

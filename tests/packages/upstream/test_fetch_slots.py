@@ -129,6 +129,10 @@ def test_all_slots_taken_past_the_timeout_is_503_naming_the_upstream(scripted, s
             "is reached; try again shortly.")
         assert response.content == (response.reason_phrase + "\n").encode()
         assert response["Retry-After"] == "5"
+        # The JSON API's document of an upstream project is refused the same way.
+        document = Client().get("/pypi/demo/json")
+        assert (document.status_code, document.reason_phrase) == (503, response.reason_phrase)
+        assert document["Retry-After"] == "5"
         assert scripted.requests == []  # nothing was sent to it
     finally:
         holder.release()
