@@ -72,14 +72,7 @@ def catch_up_purges(*, batch: int | None = None) -> CatchUp:
         if not mine:
             continue
         keys = sorted({key for _, name in mine for key in keys_for_project_name(name)})
-        try:
-            if target == SHARED_CACHE:
-                bump_generations(keys)  # never raises
-            else:
-                purge_node(target, keys)
-        except CdnPurgeFailed as exc:
-            log.warning("purge catch-up: %s; retried in the next run", exc)
-            result.failed.append(target)
+        if not _send(target, keys, result):
             continue
         reached = mine[-1][0]
         # Only forward: a concurrent run may already have gone further.
@@ -88,6 +81,22 @@ def catch_up_purges(*, batch: int | None = None) -> CatchUp:
         result.acked[target] = reached
     _send_pending(targets, batch, result)
     return result
+
+
+def _send(target: str, keys: list[str], result: CatchUp) -> bool:
+    """Purge ``keys`` on one target; False (and the target noted as failed) when
+    it could not be reached, to be retried by the next run."""
+    try:
+        if target == SHARED_CACHE:
+            bump_generations(keys)  # never raises
+        else:
+            purge_node(target, keys)
+    except CdnPurgeFailed as exc:
+        log.warning("purge catch-up: %s; retried in the next run", exc)
+        if target not in result.failed:
+            result.failed.append(target)
+        return False
+    return True
 
 
 def _send_pending(targets: list[str], batch: int, result: CatchUp) -> None:
@@ -105,18 +114,9 @@ def _send_pending(targets: list[str], batch: int, result: CatchUp) -> None:
     for target in targets:
         keys = sorted({key for row in rows if target in owed[row.pk]
                        for key in row.keys.split()})
-        if not keys:
-            continue
-        try:
-            if target == SHARED_CACHE:
-                bump_generations(keys)  # never raises
-            else:
-                purge_node(target, keys)
-        except CdnPurgeFailed as exc:
-            log.warning("purge catch-up: %s; retried in the next run", exc)
+        # A node that just failed the journal's share is not waited for twice.
+        if keys and (target in result.failed or not _send(target, keys, result)):
             failed.add(target)
-            if target not in result.failed:
-                result.failed.append(target)
     left: dict[tuple[str, ...], list[int]] = {}  # targets still owed -> rows
     for pk, owed_to in owed.items():
         left.setdefault(tuple(t for t in owed_to if t in failed), []).append(pk)
