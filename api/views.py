@@ -37,7 +37,7 @@ from api.serializers import (
 )
 from packages.cache.keys import project_key
 from packages.errors import DomainError
-from packages.http.cache_policy import JSON_DOCUMENT, UPSTREAM_PAGE, apply_cache_policy
+from packages.http.cache_policy import JSON_DOCUMENT, apply_cache_policy, upstream_page_policy
 from packages.http.conditional import conditional_response, md5_etag
 from packages.http.cors import cors
 from packages.http.errors import domain_error_response, not_found
@@ -239,7 +239,8 @@ def upstream_json(request, name: str, version: str | None = None):
     if page.last_serial is not None:
         response["X-PyPI-Last-Serial"] = str(page.last_serial)
     response["X-Frame-Options"] = "DENY"
-    return apply_cache_policy(response, UPSTREAM_PAGE, [project_key(normalized)])
+    return apply_cache_policy(response, upstream_page_policy(page.shown_until),
+                              [project_key(normalized)])
 
 
 class _NoNegotiation(BaseContentNegotiation):

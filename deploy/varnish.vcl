@@ -70,6 +70,12 @@ sub vcl_backend_response {
         set beresp.grace = std.duration(
             regsub(beresp.http.Surrogate-Control, ".*stale-while-revalidate=([0-9]+).*", "\1")
             + "s", 0s);
+    } else {
+        # Without stale-while-revalidate nothing is served past its max-age: an
+        # upstream page's max-age ends when a cooldown ends or its copy is due
+        # for revalidation, and Varnish's default grace (10 s) would serve the
+        # old page once more after that.
+        set beresp.grace = 0s;
     }
 }
 

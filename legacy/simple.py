@@ -20,8 +20,8 @@ from packages.http.cache_policy import (
     SIMPLE_INDEX_JSON,
     SIMPLE_PAGE,
     SIMPLE_REDIRECT,
-    UPSTREAM_PAGE,
     apply_cache_policy,
+    upstream_page_policy,
 )
 from packages.http.conditional import client_has, conditional_response, md5_etag
 from packages.http.cors import cors
@@ -96,7 +96,7 @@ def detail(request, name: str):
             if current or body is not None:
                 return _upstream_response(request, body, media_type=media_type,
                                           etag=cached.etag, serial=cached.serial,
-                                          name=normalized)
+                                          name=normalized, shown_until=cached.shown_until)
             cached = simple_pages.UpstreamPageMiss(cached.generations)  # the body was evicted
         try:
             resolution = resolve_project(normalized)
@@ -121,7 +121,7 @@ def _resolved_page(request, resolution, project, media_type, miss):
     """An upstream page (or a merged one), rendered from the kept copy, then
     cached until a purge, its revalidation or a cooldown's end (simple_pages:
     "cached upstream and merged pages"). The ETag is the body's md5 and the
-    page's max-age stays within the proxy's revalidation interval (UPSTREAM_PAGE)."""
+    page's max-age ends by the time it may change with no purge (upstream_page_policy)."""
     page = resolution.page
     if resolution.source == "merged" and project is None:
         return not_found()  # the local project is hidden (quarantined): so is its page
@@ -136,13 +136,14 @@ def _resolved_page(request, resolution, project, media_type, miss):
     simple_pages.keep_upstream_page(miss, project, page, media_type, body=body, etag=etag,
                                     serial=serial)
     return _upstream_response(request, body, media_type=media_type, etag=etag, serial=serial,
-                              name=page.name)
+                              name=page.name, shown_until=page.shown_until)
 
 
-def _upstream_response(request, body, *, media_type, etag, serial, name):
+def _upstream_response(request, body, *, media_type, etag, serial, name, shown_until):
     return _page_response(
         request, body, media_type=media_type, etag=etag, serial=serial,
-        policy=UPSTREAM_PAGE, surrogate_keys=[project_key(name), UPSTREAM_PAGES],
+        policy=upstream_page_policy(shown_until),
+        surrogate_keys=[project_key(name), UPSTREAM_PAGES],
     )
 
 

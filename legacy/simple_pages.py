@@ -244,6 +244,7 @@ class UpstreamPageHit:
     serial: int | None
     body_key: str
     generations: tuple[int, int]
+    shown_until: float  # the page's shown_until, as a timestamp
 
     def body(self) -> bytes | None:
         return shared_cache.find_body(self.body_key)
@@ -265,7 +266,8 @@ def _upstream_settings_token() -> str:
 
 
 def _pointer_key(normalized_name: str, media_type: str) -> str:
-    return (f"simple:u:{RENDER_VERSION}{_KIND[media_type]}:{_upstream_settings_token()}:"
+    # u2: the pointer also holds the page's shown_until.
+    return (f"simple:u2:{RENDER_VERSION}{_KIND[media_type]}:{_upstream_settings_token()}:"
             f"{normalized_name}")
 
 
@@ -293,21 +295,20 @@ def find_upstream_page(normalized_name: str, project: SimpleProject | None,
     pointer = found.get(pointer_key)
     if pointer is None:
         return UpstreamPageMiss(generations)
-    pointer_generations, local, valid_until, etag, serial, body_key = pointer
+    pointer_generations, local, valid_until, etag, serial, body_key, shown_until = pointer
     if (pointer_generations != generations or local != _local_token(project)
             or time.time() >= valid_until):
         return UpstreamPageMiss(generations)
-    return UpstreamPageHit(etag, serial, body_key, generations)
+    return UpstreamPageHit(etag, serial, body_key, generations, shown_until)
 
 
 def keep_upstream_page(miss: UpstreamPageMiss, project: SimpleProject | None, page,
                        media_type: str, *, body: bytes, etag: str, serial) -> None:
     """Store a page rendered after ``miss``; ``page`` is its UpstreamPage."""
-    if miss.generations is None or page.stale or page.fresh_until is None:
+    shown_until = page.shown_until
+    if miss.generations is None or shown_until is None:
         return
-    deadline = page.fresh_until if page.changes_at is None else min(page.fresh_until,
-                                                                   page.changes_at)
-    valid_until = deadline.timestamp()
+    shown_until = valid_until = shown_until.timestamp()
     if isinstance(caches["default"], LocMemCache):
         # The embedded default's cache is this process's: a purge run by another
         # worker (a curator's block) never bumps the generations seen here, so
@@ -320,7 +321,7 @@ def keep_upstream_page(miss: UpstreamPageMiss, project: SimpleProject | None, pa
     body_key = (f"simple:ub:{RENDER_VERSION}{_KIND[media_type]}:{page.name}:{page.kept_token}:"
                 f"{miss.generations[0]}.{miss.generations[1]}:{valid_until:.6f}:{local}")
     shared_cache.keep_body(body_key, body, timeout)
-    pointer = (miss.generations, local, valid_until, etag, serial, body_key)
+    pointer = (miss.generations, local, valid_until, etag, serial, body_key, shown_until)
     shared_cache.set(_pointer_key(page.name, media_type), pointer, timeout)
 
 

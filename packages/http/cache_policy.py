@@ -6,8 +6,10 @@ Every value here is public; with INDEX_READ_AUTH=authenticated,
 ``packages.access.read_auth.ReadAuthMiddleware`` makes every answer private, in one
 place."""
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 
@@ -30,9 +32,12 @@ SIMPLE_INDEX_JSON = CachePolicy(
 SIMPLE_REDIRECT = CachePolicy()
 # A page kept from an upstream changes without a journal entry (the upstream's
 # uploads, a cooldown ending), so no cache in front may keep it longer than the
-# proxy's revalidation interval (INDEX_UPSTREAM_REVALIDATE, 600 s by default);
+# proxy's revalidation interval (INDEX_UPSTREAM_REVALIDATE, 600 s by default),
+# nor past the moment the page itself says it may change (upstream_page_policy);
 # a CDN may still serve it while the origin fails.
-UPSTREAM_PAGE = CachePolicy("max-age=600, public", "max-age=600, stale-if-error=86400")
+UPSTREAM_MAX_AGE = 600
+UPSTREAM_PAGE = CachePolicy(f"max-age={UPSTREAM_MAX_AGE}, public",
+                            f"max-age={UPSTREAM_MAX_AGE}, stale-if-error=86400")
 JSON_DOCUMENT = CachePolicy("max-age=900, public", _DAY_AT_THE_EDGE)  # redirects too
 FEED_INDEX = CachePolicy(
     surrogate_control="max-age=86400, stale-while-revalidate=86400, stale-if-error=432000",
@@ -48,6 +53,20 @@ FILE = CachePolicy("max-age=365000000, immutable, public")
 # A storage URL may be signed and expire: clients keep the redirect briefly.
 FILE_STORAGE_REDIRECT = CachePolicy("max-age=300, private")
 FILE_PREDICTABLE_REDIRECT = CachePolicy("max-age=604800, public")
+
+
+def upstream_page_policy(shown_until: datetime | float | None) -> CachePolicy:
+    """UPSTREAM_PAGE, kept no longer than the page's ``shown_until`` (a datetime or
+    a timestamp): a cooldown ending or a due revalidation changes the page with
+    no purge, so no cache in front may serve the old one past that moment."""
+    if shown_until is None:
+        return UPSTREAM_PAGE
+    if isinstance(shown_until, datetime):
+        shown_until = shown_until.timestamp()
+    seconds = max(0, int(shown_until - time.time()))
+    if seconds >= UPSTREAM_MAX_AGE:
+        return UPSTREAM_PAGE
+    return CachePolicy(f"max-age={seconds}, public", f"max-age={seconds}, stale-if-error=86400")
 
 
 def apply_cache_policy(response, policy: CachePolicy, surrogate_keys: Iterable[str] = ()):

@@ -89,6 +89,17 @@ class UpstreamPage:
     fresh_until: datetime | None = None
     changes_at: datetime | None = None
 
+    @property
+    def shown_until(self) -> datetime | None:
+        """Until when what this page shows can only change through a purge: its
+        revalidation or the next cooldown's end, whichever comes first. None for
+        a page served stale (its upstream is failing: no such moment is known)."""
+        if self.stale or self.fresh_until is None:
+            return None
+        if self.changes_at is None:
+            return self.fresh_until
+        return min(self.fresh_until, self.changes_at)
+
 
 def filter_page(upstream: Upstream, kept: UpstreamProject, *, stale: bool = False,
                 queue: bool = True) -> UpstreamPage | None:
