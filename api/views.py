@@ -38,7 +38,7 @@ from api.serializers import (
 from packages.cache.keys import project_key
 from packages.errors import DomainError
 from packages.http.cache_policy import JSON_DOCUMENT, apply_cache_policy, upstream_page_policy
-from packages.http.conditional import conditional_response, md5_etag
+from packages.http.conditional import client_has, conditional_response, md5_etag
 from packages.http.cors import cors
 from packages.http.errors import domain_error_response, not_found
 from packages.http.pypi_json import render_json
@@ -48,6 +48,8 @@ from packages.queries import find_simple_project, find_visible_project
 from packages.storage import stored_url
 from packages.upstream.errors import UpstreamNotFound
 from packages.upstream.pages import resolve_project
+from packages.upstream.purges import UPSTREAM_PAGES
+from packages.upstream.renderings import RenderingHit, RenderingMiss, find_rendering, keep_rendering
 from packages.versions import find_release, latest_index
 
 NOT_FOUND_BODY = b'{"message": "Not Found"}'
@@ -173,7 +175,10 @@ def cached_document_answer(request, name: str, version: str | None = None, slash
         return None  # the view redirects
     project = find_simple_project(name)
     if project is None:
-        return None
+        # A kept upstream project's document, when its rendering is cached.
+        cached = find_rendering(name, _upstream_kind(version))
+        return _rendering_answer(request, cached, name) if isinstance(cached, RenderingHit) \
+            else None
     route = PROJECT_ROUTE if version is None else release_route(version)
     found = find_cached(
         document_key(project.id, project.last_serial, route), project.normalized_name,
@@ -204,12 +209,25 @@ def _visible_project(request, name: str) -> Project | None:
     return find_visible_project(name)
 
 
+# Part of the key of a cached upstream document: bump when its bytes change for
+# the same page.
+UPSTREAM_JSON_RENDER = "1"
+
+
 def upstream_json(request, name: str, version: str | None = None):
     """The document of a kept upstream project (no local one has the name), from
     its page as the simple API serves it: the same filters (blocks, approval,
-    cooldown, quarantine). Built on each request, like its simple page (no serial
-    of this index moves when the upstream changes)."""
+    cooldown, quarantine), and the same cache of renderings: kept until a purge,
+    its revalidation or a cooldown's end (packages/upstream/renderings.py)."""
     normalized = normalize_name(name)
+    kind = _upstream_kind(version)
+    cached = find_rendering(normalized, kind)
+    if isinstance(cached, RenderingHit):
+        if name != normalized:
+            return _upstream_json_redirect(normalized, version)
+        if (response := _rendering_answer(request, cached, normalized)) is not None:
+            return response
+        cached = RenderingMiss(cached.generations)  # the body was evicted
     try:
         resolution = resolve_project(normalized)
     except UpstreamNotFound:
@@ -220,27 +238,57 @@ def upstream_json(request, name: str, version: str | None = None):
     if resolution.source != "upstream" or not page.versions:
         return json_not_found()
     if name != normalized:
-        tail = "json" if version is None else f"{quote(version, safe='!+~')}/json"
-        return HttpResponsePermanentRedirect(f"{settings.INDEX_BASE_URL}/pypi/{normalized}/{tail}")
+        return _upstream_json_redirect(normalized, version)
     whole_project = version is None
     if whole_project:
         yanked = [all(f.yanked for f in page.files if f.version == v) for v in page.versions]
-        version = page.versions[latest_index(list(zip(page.versions, yanked, strict=True)))]
+        shown = page.versions[latest_index(list(zip(page.versions, yanked, strict=True)))]
     else:
         wanted = canonicalize_version(version)
-        version = next((v for v in page.versions
-                        if v == version or canonicalize_version(v) == wanted), None)
-        if version is None:
+        shown = next((v for v in page.versions
+                      if v == version or canonicalize_version(v) == wanted), None)
+        if shown is None:
             return json_not_found()
-    body = render_json(upstream_document(page, version, base_url=settings.INDEX_BASE_URL,
+    body = render_json(upstream_document(page, shown, base_url=settings.INDEX_BASE_URL,
                                          project=whole_project))
-    response = conditional_response(request, body, etag=md5_etag(body),
+    etag = md5_etag(body)
+    if whole_project or shown == version:
+        # Another spelling of the version is not kept: URLs cannot grow the cache.
+        keep_rendering(cached, page, kind, body=body, etag=etag, serial=page.last_serial)
+    return _upstream_json_response(request, body, etag=etag, serial=page.last_serial,
+                                   name=normalized, shown_until=page.shown_until)
+
+
+def _upstream_kind(version: str | None) -> str:
+    return (f"json:{UPSTREAM_JSON_RENDER}:{settings.INDEX_BASE_URL}:"
+            f"{'' if version is None else version}")
+
+
+def _rendering_answer(request, cached: RenderingHit, normalized: str):
+    """The cached document (or a 304); None when its body was evicted."""
+    current = client_has(request, cached.etag)
+    body = None if current else cached.body()
+    if not current and body is None:
+        return None
+    return _upstream_json_response(request, body, etag=cached.etag, serial=cached.serial,
+                                   name=normalized, shown_until=cached.shown_until)
+
+
+def _upstream_json_redirect(normalized: str, version: str | None):
+    tail = "json" if version is None else f"{quote(version, safe='!+~')}/json"
+    return HttpResponsePermanentRedirect(f"{settings.INDEX_BASE_URL}/pypi/{normalized}/{tail}")
+
+
+def _upstream_json_response(request, body, *, etag, serial, name, shown_until):
+    response = conditional_response(request, body, etag=etag,
                                     content_type=PyPIJSONRenderer.media_type)
-    if page.last_serial is not None:
-        response["X-PyPI-Last-Serial"] = str(page.last_serial)
+    if serial is not None:
+        response["X-PyPI-Last-Serial"] = str(serial)
     response["X-Frame-Options"] = "DENY"
-    return apply_cache_policy(response, upstream_page_policy(page.shown_until),
-                              [project_key(normalized)])
+    # UPSTREAM_PAGES too, as on its simple page: a change that may move every
+    # upstream page (an upstream reordered, a reserved prefix) purges it.
+    return apply_cache_policy(response, upstream_page_policy(shown_until),
+                              [project_key(name), UPSTREAM_PAGES])
 
 
 class _NoNegotiation(BaseContentNegotiation):

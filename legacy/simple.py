@@ -31,6 +31,7 @@ from packages.names import normalize_name
 from packages.queries import find_simple_project
 from packages.upstream.pages import kept_project_names, resolve_project
 from packages.upstream.purges import UPSTREAM_PAGES
+from packages.upstream.renderings import RenderingHit, RenderingMiss
 
 
 def _content_type(media_type: str) -> str:
@@ -88,7 +89,7 @@ def detail(request, name: str):
     if project is None or not project.local_only:  # a local page with files: no more queries
         media_type = choose_media_type(request)
         cached = simple_pages.find_upstream_page(normalized, project, media_type)
-        if isinstance(cached, simple_pages.UpstreamPageHit):
+        if isinstance(cached, RenderingHit):
             if name != normalized:
                 return _redirect(f"/simple/{quote(normalized)}/", request)
             current = client_has(request, cached.etag)
@@ -97,7 +98,7 @@ def detail(request, name: str):
                 return _upstream_response(request, body, media_type=media_type,
                                           etag=cached.etag, serial=cached.serial,
                                           name=normalized, shown_until=cached.shown_until)
-            cached = simple_pages.UpstreamPageMiss(cached.generations)  # the body was evicted
+            cached = RenderingMiss(cached.generations)  # the body was evicted
         try:
             resolution = resolve_project(normalized)
         except DomainError as exc:  # blocked, awaiting approval (404); upstream failing (502/504)
@@ -119,8 +120,8 @@ def detail(request, name: str):
 
 def _resolved_page(request, resolution, project, media_type, miss):
     """An upstream page (or a merged one), rendered from the kept copy, then
-    cached until a purge, its revalidation or a cooldown's end (simple_pages:
-    "cached upstream and merged pages"). The ETag is the body's md5 and the
+    cached until a purge, its revalidation or a cooldown's end
+    (packages/upstream/renderings.py). The ETag is the body's md5 and the
     page's max-age ends by the time it may change with no purge (upstream_page_policy)."""
     page = resolution.page
     if resolution.source == "merged" and project is None:

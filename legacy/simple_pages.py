@@ -6,7 +6,7 @@ cache and in this process's LRU (packages.http.shared_cache), keyed by what
 determines them: the project's last journal serial and status (detail), the
 index serial and the ``all-projects`` generation (index), or for a page of the
 upstream proxy its kept copy, purge generations and clock deadlines (see
-"cached upstream and merged pages"). A change writes a journal entry or is
+packages/upstream/renderings.py). A change writes a journal entry or is
 purged, so the next request misses and re-renders; nothing has to be deleted.
 
 HTML follows PyPI's template (attribute order and escaping as Jinja's
@@ -16,25 +16,24 @@ trailing newline), so bodies are byte-stable.
 
 import itertools
 import json
-import math
 import re
-import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from urllib.parse import quote
 
-from django.conf import settings
-from django.core.cache import caches
-from django.core.cache.backends.locmem import LocMemCache
-
 from legacy.negotiation import TEXT_HTML, V1_HTML, V1_JSON
-from packages.cache.keys import ALL_PROJECTS, project_key
+from packages.cache.keys import ALL_PROJECTS
 from packages.http import shared_cache
 from packages.http.pypi_json import render_json
 from packages.queries import SimpleFile, SimpleProject, simple_index_rows, simple_project_files
-from packages.upstream.purges import UPSTREAM_PAGES
+from packages.upstream.renderings import (
+    RenderingHit,
+    RenderingMiss,
+    find_rendering,
+    keep_rendering,
+)
 from packages.versions import sort_key
 
 API_VERSION = "1.4"
@@ -213,62 +212,12 @@ def detail_body(project: SimpleProject, media_type: str) -> bytes:
 
 # --- cached upstream and merged pages ---------------------------------------------
 #
-# An upstream page has no serial of this index, and rendering it runs the
-# proxy's curation queries (reservations, blocks, approval, cooldown, the kept
-# files). What its bytes depend on:
-#   * the kept copy (``UpstreamPage.kept_token``: which row, when fetched);
-#   * curation rows, the kept copy's files, the upstreams: every change is
-#     purged (packages.upstream.purges), which bumps the generation of
-#     ``project/<name>`` or of ``UPSTREAM_PAGES``;
-#   * the clock: a file in cooldown appears at ``changes_at``, and the kept copy
-#     must be revalidated at ``fresh_until`` (the request then goes to the
-#     proxy, which asks the upstream);
-#   * for a merged page, the local project (its serial and status);
-#   * the INDEX_UPSTREAM_* settings (the environment's upstream row follows them
-#     without a signal).
-# A small entry per name and representation (the "pointer") holds the
-# generations it was rendered under, the local project's token, the deadline
-# (the earlier of the two clock limits), the ETag and the key of the body; the
-# body's key carries all of it. One round trip of the shared cache checks the
-# pointer against the current generations; the body then comes from this
-# process's LRU, as a local page's does. A stale page (its upstream failing) is
-# never cached: each request must try the upstream again.
+# Kept by packages/upstream/renderings.py (what they depend on, how a hit is
+# checked), under the representation and, for a merged page, the local project.
 
 
-PROCESS_LOCAL_SECONDS = 2
-
-
-@dataclass(frozen=True)
-class UpstreamPageHit:
-    etag: str
-    serial: int | None
-    body_key: str
-    generations: tuple[int, int]
-    shown_until: float  # the page's shown_until, as a timestamp
-
-    def body(self) -> bytes | None:
-        return shared_cache.find_body(self.body_key)
-
-
-@dataclass(frozen=True)
-class UpstreamPageMiss:
-    """What a page rendered now is stored under: the generations read before
-    rendering (None when the shared cache is unreachable: nothing is stored)."""
-
-    generations: tuple[int, int] | None
-
-
-def _upstream_settings_token() -> str:
-    values = (settings.INDEX_UPSTREAM_URL, settings.INDEX_UPSTREAM_MODE,
-              settings.INDEX_UPSTREAM_COOLDOWN, settings.INDEX_UPSTREAM_REVALIDATE,
-              settings.INDEX_UPSTREAM_MAX_STALE)
-    return f"{zlib.crc32(repr(values).encode()):08x}"
-
-
-def _pointer_key(normalized_name: str, media_type: str) -> str:
-    # u2: the pointer also holds the page's shown_until.
-    return (f"simple:u2:{RENDER_VERSION}{_KIND[media_type]}:{_upstream_settings_token()}:"
-            f"{normalized_name}")
+def _upstream_kind(media_type: str) -> str:
+    return f"simple:{RENDER_VERSION}{_KIND[media_type]}"
 
 
 def _local_token(project: SimpleProject | None) -> str:
@@ -282,47 +231,17 @@ def _local_token(project: SimpleProject | None) -> str:
 
 
 def find_upstream_page(normalized_name: str, project: SimpleProject | None,
-                       media_type: str) -> UpstreamPageHit | UpstreamPageMiss:
+                       media_type: str) -> RenderingHit | RenderingMiss:
     """The cached rendering of this name's upstream (or merged) page, if it is
     still current: one round trip of the shared cache, no query."""
-    generation_keys = [shared_cache.generation_key(project_key(normalized_name)),
-                       shared_cache.generation_key(UPSTREAM_PAGES)]
-    pointer_key = _pointer_key(normalized_name, media_type)
-    found = shared_cache.get_many([*generation_keys, pointer_key])
-    if found is None:
-        return UpstreamPageMiss(None)
-    generations = tuple(found.get(key, 0) for key in generation_keys)
-    pointer = found.get(pointer_key)
-    if pointer is None:
-        return UpstreamPageMiss(generations)
-    pointer_generations, local, valid_until, etag, serial, body_key, shown_until = pointer
-    if (pointer_generations != generations or local != _local_token(project)
-            or time.time() >= valid_until):
-        return UpstreamPageMiss(generations)
-    return UpstreamPageHit(etag, serial, body_key, generations, shown_until)
+    return find_rendering(normalized_name, _upstream_kind(media_type), _local_token(project))
 
 
-def keep_upstream_page(miss: UpstreamPageMiss, project: SimpleProject | None, page,
+def keep_upstream_page(miss: RenderingMiss, project: SimpleProject | None, page,
                        media_type: str, *, body: bytes, etag: str, serial) -> None:
     """Store a page rendered after ``miss``; ``page`` is its UpstreamPage."""
-    shown_until = page.shown_until
-    if miss.generations is None or shown_until is None:
-        return
-    shown_until = valid_until = shown_until.timestamp()
-    if isinstance(caches["default"], LocMemCache):
-        # The embedded default's cache is this process's: a purge run by another
-        # worker (a curator's block) never bumps the generations seen here, so
-        # a rendering is kept only briefly. Redis (CACHE_URL) shares them.
-        valid_until = min(valid_until, time.time() + PROCESS_LOCAL_SECONDS)
-    timeout = math.ceil(valid_until - time.time())
-    if timeout <= 0:
-        return  # due for revalidation (or a file's cooldown ends) right now
-    local = _local_token(project)
-    body_key = (f"simple:ub:{RENDER_VERSION}{_KIND[media_type]}:{page.name}:{page.kept_token}:"
-                f"{miss.generations[0]}.{miss.generations[1]}:{valid_until:.6f}:{local}")
-    shared_cache.keep_body(body_key, body, timeout)
-    pointer = (miss.generations, local, valid_until, etag, serial, body_key, shown_until)
-    shared_cache.set(_pointer_key(page.name, media_type), pointer, timeout)
+    keep_rendering(miss, page, _upstream_kind(media_type), _local_token(project),
+                   body=body, etag=etag, serial=serial)
 
 
 # --- the index ----------------------------------------------------------------

@@ -44,6 +44,8 @@ def test_project_document_of_an_upstream_project(client, real_upstream):
     assert client.get("/pypi/Alpha/json").status_code == 301
 
 
+# Committed for real: the curation changes purge the cached documents after commit.
+@pytest.mark.django_db(transaction=True)
 def test_the_same_filters_as_the_simple_pages(client, real_upstream, settings):
     upstream = make_upstream(real_upstream)
     UpstreamBlock.objects.create(name="alpha", specifier="==1.0", upstream=upstream,
