@@ -7,7 +7,6 @@ request."""
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -15,21 +14,18 @@ from django.test.utils import CaptureQueriesContext
 
 from packages.upstream.models import UpstreamBlock
 from tests.factories import publish
-from tests.legacy.test_simple_upstream_cache import _file, page_queries, serve_page
+from tests.legacy.test_simple_upstream_cache import (  # noqa: F401 (demo: a fixture)
+    cooling_page,
+    demo,
+    page_queries,
+)
 from tests.packages.upstream.conftest import (  # noqa: F401 (fixtures)
     _no_fetch_left_claimed,
     _upstream_settings,
     scripted,
 )
-from tests.packages.upstream.test_pages import make_upstream
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def demo(scripted):
-    serve_page(scripted, "demo", [_file("demo", "1.0"), _file("demo", "2.0")])
-    return make_upstream(scripted, "up")
 
 
 def document(client, path: str = "/pypi/demo/json"):
@@ -104,12 +100,9 @@ def test_a_block_and_its_removal_show_at_once(client, scripted, demo):
 
 def test_a_file_appears_when_its_cooldown_ends_with_the_document_cached(
         client, scripted, settings):
-    settings.INDEX_UPSTREAM_COOLDOWN = 3600
     ends_in = 1.0  # well within the 2 s a process-local cache keeps a rendering
-    almost = datetime.now(UTC) - timedelta(seconds=3600 - ends_in)
-    serve_page(scripted, "demo", [_file("demo", "1.0"), _file("demo", "2.0", almost)])
-    make_upstream(scripted, "up")
     started = time.monotonic()
+    cooling_page(scripted, settings, ends_in)
     assert document(client) == "1.0"
     served_from_cache(client, scripted)
     time.sleep(max(ends_in + 0.2 - (time.monotonic() - started), 0))

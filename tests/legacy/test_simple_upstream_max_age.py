@@ -9,18 +9,16 @@ import json
 import re
 import time
 import urllib.request
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.legacy.test_simple_upstream_cache import JSON, _file, serve_page, versions
+from tests.legacy.test_simple_upstream_cache import JSON, _file, cooling_page, serve_page
 from tests.packages.test_cdn_varnish import varnish  # noqa: F401 (the fixture)
 from tests.packages.upstream.conftest import (  # noqa: F401 (fixtures)
     _no_fetch_left_claimed,
     _upstream_settings,
     scripted,
 )
-from tests.packages.upstream.servers import Reply
 from tests.packages.upstream.test_pages import make_upstream
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,14 +29,6 @@ def max_ages(response) -> tuple[int, int]:
     browser = re.fullmatch(r"max-age=(\d+), public", response["Cache-Control"])
     edge = re.fullmatch(r"max-age=(\d+), stale-if-error=86400", response["Surrogate-Control"])
     return int(browser.group(1)), int(edge.group(1))
-
-
-def cooling_page(scripted, settings, ends_in: float) -> None:
-    """demo 1.0, and 2.0 whose one-hour cooldown ends in ``ends_in`` seconds."""
-    settings.INDEX_UPSTREAM_COOLDOWN = 3600
-    almost = datetime.now(UTC) - timedelta(seconds=3600 - ends_in)
-    serve_page(scripted, "demo", [_file("demo", "1.0"), _file("demo", "2.0", almost)])
-    make_upstream(scripted, "up")
 
 
 def test_a_page_is_kept_no_longer_than_its_next_cooldown_end(client, scripted, settings):
@@ -61,17 +51,6 @@ def test_a_page_is_kept_no_longer_than_its_revalidation(client, scripted, settin
     for _ in range(2):  # fetched, then from the index's cache
         browser, edge = max_ages(client.get("/simple/demo/"))
         assert 60 <= browser <= 120 and edge == browser
-
-
-def test_a_page_served_stale_keeps_the_usual_max_age(client, scripted, settings):
-    settings.INDEX_UPSTREAM_REVALIDATE = 1
-    serve_page(scripted, "demo", [_file("demo", "1.0")])
-    make_upstream(scripted, "up")
-    assert versions(client) == ["1.0"]
-    time.sleep(1.1)
-    scripted.routes["/simple/demo/"] = Reply(503, b"down")
-    stale = client.get("/simple/demo/")
-    assert stale.status_code == 200 and max_ages(stale) == (600, 600)
 
 
 def _through(url: str) -> tuple[list[str], str]:

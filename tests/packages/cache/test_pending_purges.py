@@ -14,10 +14,9 @@ from packages.cache.models import PendingPurge
 from packages.http.shared_cache import generation
 from packages.upstream.models import UpstreamBlock
 from tests.factories import create_user, publish
-from tests.legacy.test_simple_upstream_cache import (
-    _file,
+from tests.legacy.test_simple_upstream_cache import (  # noqa: F401 (demo: a fixture)
     assert_served_from_cache,
-    serve_page,
+    demo,
     versions,
 )
 from tests.packages.cache.processes import RecordingNode
@@ -26,15 +25,8 @@ from tests.packages.upstream.conftest import (  # noqa: F401 (fixtures)
     _upstream_settings,
     scripted,
 )
-from tests.packages.upstream.test_pages import make_upstream
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def demo(scripted):
-    serve_page(scripted, "demo", [_file("demo", "1.0"), _file("demo", "2.0")])
-    return make_upstream(scripted, "up")
 
 
 @pytest.fixture
