@@ -11,7 +11,8 @@
    the proxy cold (pages and files fetched, checked and kept on the way), and
    through the proxy warm (everything kept);
 3. times ``/simple/<p>/`` (pip's Accept header, one keep-alive connection, c=1)
-   of a kept upstream project against a local one: requests/s, p50 and p99,
+   and ``/pypi/<p>/json`` of a kept upstream project against a local one:
+   requests/s, p50 and p99,
    from Python (requests) and, when installed, with wrk (``--wrk-seconds``,
    c=1 and c=4), which measures the server rather than the client.
 
@@ -138,7 +139,9 @@ def main() -> None:
             warm = timed_install(tool, f"{proxy.url}/simple/", names, tmp)
             rows.append((tool, direct, cold, warm))
         pages = {"kept upstream project": f"{proxy.url}/simple/uppkg000/",
-                 "local project": f"{proxy.url}/simple/localpkg/"}
+                 "local project": f"{proxy.url}/simple/localpkg/",
+                 "kept upstream project, JSON API": f"{proxy.url}/pypi/uppkg000/json",
+                 "local project, JSON API": f"{proxy.url}/pypi/localpkg/json"}
         python_rows = {label: page_latency(url, args.requests) for label, url in pages.items()}
         wrk_rows = {}
         if shutil.which("wrk") and args.wrk_seconds:
@@ -160,7 +163,7 @@ def main() -> None:
             cold_text = f"{cold:.2f}" if cold is not None else "(kept by the uv run)"
             print(f"| {tool} | {direct:.2f} | {cold_text} | {warm:.2f} |")
     cache = "Redis" if args.cache_url else "local memory"
-    print(f"\n`/simple/<p>/` warm, proxy cache: {cache}; Python client, c=1, "
+    print(f"\n`/simple/<p>/` and `/pypi/<p>/json` warm, proxy cache: {cache}; Python client, c=1, "
           f"{args.requests} requests on one connection:\n")
     print("| page | req/s | p50 ms | p99 ms |")
     print("|---|---|---|---|")
