@@ -36,8 +36,13 @@ SIMPLE_REDIRECT = CachePolicy()
 # nor past the moment the page itself says it may change (upstream_page_policy);
 # a CDN may still serve it while the origin fails.
 UPSTREAM_MAX_AGE = 600
-UPSTREAM_PAGE = CachePolicy(f"max-age={UPSTREAM_MAX_AGE}, public",
-                            f"max-age={UPSTREAM_MAX_AGE}, stale-if-error=86400")
+
+
+def _upstream_policy(max_age: int) -> CachePolicy:
+    return CachePolicy(f"max-age={max_age}, public", f"max-age={max_age}, stale-if-error=86400")
+
+
+UPSTREAM_PAGE = _upstream_policy(UPSTREAM_MAX_AGE)
 JSON_DOCUMENT = CachePolicy("max-age=900, public", _DAY_AT_THE_EDGE)  # redirects too
 FEED_INDEX = CachePolicy(
     surrogate_control="max-age=86400, stale-while-revalidate=86400, stale-if-error=432000",
@@ -64,9 +69,7 @@ def upstream_page_policy(shown_until: datetime | float | None) -> CachePolicy:
     if isinstance(shown_until, datetime):
         shown_until = shown_until.timestamp()
     seconds = max(0, int(shown_until - time.time()))
-    if seconds >= UPSTREAM_MAX_AGE:
-        return UPSTREAM_PAGE
-    return CachePolicy(f"max-age={seconds}, public", f"max-age={seconds}, stale-if-error=86400")
+    return UPSTREAM_PAGE if seconds >= UPSTREAM_MAX_AGE else _upstream_policy(seconds)
 
 
 def apply_cache_policy(response, policy: CachePolicy, surrogate_keys: Iterable[str] = ()):
