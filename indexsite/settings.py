@@ -254,9 +254,10 @@ INDEX_TRUSTED_PROXY_HOPS = env_int("INDEX_TRUSTED_PROXY_HOPS", 0)
 # A CDN/Varnish in front: purges go to these URLs (PURGE with X-Purge-Key), a
 # comma-separated list, one per node (every node is purged); empty = none.
 INDEX_CDN_PURGE_URL = env_list("INDEX_CDN_PURGE_URL", [])
-# Purges lost (broker or a node down) are caught up from the journal by a Celery
-# beat task every this many seconds (packages/cache/catchup.py); 0 = never. At most
-# INDEX_CDN_CATCHUP_BATCH journal entries per run, the rest in the next runs.
+# Purges lost (broker or a node down) are caught up from the journal and the
+# pending purges of unjournaled changes by a Celery beat task every this many
+# seconds (packages/cache/catchup.py); 0 = never. At most INDEX_CDN_CATCHUP_BATCH
+# journal entries (and pending purges) per run, the rest in the next runs.
 INDEX_CDN_CATCHUP_SECONDS = env_int("INDEX_CDN_CATCHUP_SECONDS", 30)
 INDEX_CDN_CATCHUP_BATCH = env_int("INDEX_CDN_CATCHUP_BATCH", 5000)
 # Run by `celery -A indexsite beat` (one beat process for the whole deployment).
