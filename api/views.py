@@ -38,7 +38,7 @@ from api.serializers import (
 from packages.cache.keys import project_key
 from packages.errors import DomainError
 from packages.http.cache_policy import JSON_DOCUMENT, apply_cache_policy, upstream_page_policy
-from packages.http.conditional import client_has, conditional_response, md5_etag
+from packages.http.conditional import conditional_response, md5_etag
 from packages.http.cors import cors
 from packages.http.errors import domain_error_response, not_found
 from packages.http.pypi_json import render_json
@@ -266,9 +266,8 @@ def _upstream_kind(version: str | None) -> str:
 
 def _rendering_answer(request, cached: RenderingHit, normalized: str):
     """The cached document (or a 304); None when its body was evicted."""
-    current = client_has(request, cached.etag)
-    body = None if current else cached.body()
-    if not current and body is None:
+    found, body = cached.reply(request)
+    if not found:
         return None
     return _upstream_json_response(request, body, etag=cached.etag, serial=cached.serial,
                                    name=normalized, shown_until=cached.shown_until)

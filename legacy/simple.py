@@ -92,9 +92,8 @@ def detail(request, name: str):
         if isinstance(cached, RenderingHit):
             if name != normalized:
                 return _redirect(f"/simple/{quote(normalized)}/", request)
-            current = client_has(request, cached.etag)
-            body = None if current else cached.body()
-            if current or body is not None:
+            found, body = cached.reply(request)
+            if found:
                 return _upstream_response(request, body, media_type=media_type,
                                           etag=cached.etag, serial=cached.serial,
                                           name=normalized, shown_until=cached.shown_until)

@@ -10,7 +10,7 @@ from packages.access.basic_auth import (
     www_authenticate_header,
 )
 from packages.access.throttle import TooManyFailures
-from packages.http.errors import error_response
+from packages.http.errors import domain_error_response, error_response
 
 # Paths that keep their own authentication: the admin and the account pages
 # (sessions: a person logs in there to make the token that reads), the upload
@@ -64,4 +64,4 @@ def _unauthorized(message: str) -> HttpResponse:
 
 
 def _too_many_failures(exc: TooManyFailures) -> HttpResponse:
-    return error_response(429, exc.message, headers={"Retry-After": str(exc.retry_after)})
+    return domain_error_response(exc)  # 429 with its Retry-After

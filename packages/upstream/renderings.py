@@ -36,6 +36,7 @@ from django.core.cache.backends.locmem import LocMemCache
 
 from packages.cache.keys import project_key
 from packages.http import shared_cache
+from packages.http.conditional import client_has
 from packages.upstream.purges import UPSTREAM_PAGES
 
 PROCESS_LOCAL_SECONDS = 2
@@ -49,8 +50,14 @@ class RenderingHit:
     generations: tuple[int, int]
     shown_until: float  # the page's shown_until, as a timestamp
 
-    def body(self) -> bytes | None:
-        return shared_cache.find_body(self.body_key)
+    def reply(self, request) -> tuple[bool, bytes | None]:
+        """What to answer from the cache: (True, None) when the client's copy is
+        current (a 304), (True, body), or (False, None) when the body was evicted
+        (render again)."""
+        if client_has(request, self.etag):
+            return True, None
+        body = shared_cache.find_body(self.body_key)
+        return body is not None, body
 
 
 @dataclass(frozen=True)
